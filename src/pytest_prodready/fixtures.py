@@ -1,0 +1,112 @@
+"""The fixtures users see; ``pytest --fixtures`` shows these docstrings."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from .checks.sqlite import ProbeError, SQLiteProbe
+from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
+from .gates.thresholds import ThresholdError
+from .keys import FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, SETTINGS_KEY
+from .markers import gate_arguments
+from .settings import Settings
+from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
+
+
+@pytest.fixture(scope="session")
+def prodready_settings(pytestconfig: pytest.Config) -> Settings:
+    """The resolved readiness settings: CLI options over ``[tool.prodready]``."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture
+def prodready_clock() -> Clock:
+    """The clock performance gates read, in nanoseconds (``time.perf_counter_ns``).
+
+    Override this fixture to inject a fake clock in tests of timing logic.
+    """
+    return DEFAULT_CLOCK
+
+
+@pytest.fixture
+def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodready_clock: Clock) -> LatencyRecorder:
+    """Records timed samples for the test's ``@pytest.mark.perf_gate``.
+
+    ``for _ in latency.samples(): with latency.measure(): call()`` runs the
+    gate's warm-up and sample counts; after the test the samples are checked
+    against the gate's thresholds and the test fails with the percentile that
+    missed (e.g. ``p99 63.1 ms > 50 ms (n=200; ...)``).
+    """
+    marker = request.node.get_closest_marker("perf_gate")
+    name, inline = gate_arguments(marker.args, marker.kwargs) if marker else (None, {})
+    try:
+        spec = prodready_settings.gate(name, inline, request.node.nodeid)
+    except ThresholdError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    recorder = LatencyRecorder(clock=prodready_clock, samples=spec.samples, warmup=spec.warmup)
+    recorder.gate = spec
+    overheads = request.config.stash.setdefault(OVERHEAD_KEY, {})
+    if prodready_clock not in overheads:
+        overheads[prodready_clock] = measure_timer_overhead(prodready_clock, rounds=200)
+    recorder.timer_overhead_ns = overheads[prodready_clock]
+    request.node.stash[GATE_KEY] = (spec, recorder)
+    return recorder
+
+
+@pytest.fixture
+def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A dict whose contents are attached to this case in the verdict and reports."""
+    return request.node.stash.setdefault(FIGURES_KEY, {})
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def target(
+    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[MemoryServiceTarget]:
+    """The system under test, behind the :class:`~pytest_prodready.target.MemoryServiceTarget` contract.
+
+    By default the embedded reference service on a fresh SQLite file in a
+    temporary folder; ``--prodready-target module:factory`` builds yours.
+    """
+    context = TargetContext(
+        workdir=tmp_path_factory.mktemp("prodready-target"),
+        options={"volume": dict(prodready_settings.volume)} if prodready_settings.volume else {},
+    )
+    try:
+        built = await build_target(prodready_settings.target, context)
+    except TargetLoadError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -> AsyncIterator[SQLiteProbe]:
+    """A read-only probe of the SQLite database behind the target.
+
+    ``--prodready-sqlite PATH`` points it at an existing file instead; the
+    file is opened with ``mode=ro`` and never written.
+    """
+    path = prodready_settings.sqlite or getattr(target, "database_path", None)
+    if path is None:
+        pytest.fail("no SQLite database to check: the target has none; pass --prodready-sqlite PATH", pytrace=False)
+    probe = SQLiteProbe(path)
+    try:
+        await probe.open()
+    except ProbeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield probe
+    finally:
+        await probe.close()
+
+
+@pytest.fixture
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An empty folder for markdown documents a case syncs into the target."""
+    yield tmp_path_factory.mktemp("corpus")

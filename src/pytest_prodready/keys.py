@@ -1,0 +1,19 @@
+"""Stash keys: where the plugin keeps its state on pytest's config and items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .gates.latency import LatencyRecorder
+from .gates.thresholds import GateSpec
+from .run_state import RunState
+from .settings import Settings
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+STATE_KEY = pytest.StashKey[RunState]()
+OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()
+GATE_KEY = pytest.StashKey[tuple[GateSpec, LatencyRecorder]]()
+FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
+INFO_KEY = pytest.StashKey[dict[str, Any]]()

@@ -1,0 +1,134 @@
+"""pytest hooks, and nothing else: each delegates to a plain module.
+
+The plugin is active in every run of an environment where it is installed,
+so it stays silent (no verdict, no report files) unless a readiness case ran
+or a ``--prodready*`` option was given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Generator
+
+import pytest
+
+from .controller import HtmlSections, ReadinessController
+from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
+    corpus_dir,
+    latency,
+    prodready_clock,
+    prodready_settings,
+    readiness_figures,
+    sqlite_db,
+    target,
+)
+from .gates import thresholds
+from .gates.latency import LatencySummary
+from .gates.thresholds import ThresholdError
+from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, SETTINGS_KEY, STATE_KEY
+from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
+from .report import files as report_files
+from .run_state import RunState
+from .settings import OPTION_KEYS, SettingsError, resolve
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("prodready", "production readiness (pytest-prodready)")
+    group.addoption("--prodready", action="store_true", default=False,
+                    help="give a verdict and write the reports even if no readiness case is collected.")
+    group.addoption("--prodready-target", metavar="MODULE:FACTORY",
+                    help="adapter factory for the system under test (default: the embedded reference service).")
+    group.addoption("--prodready-sqlite", metavar="PATH",
+                    help="existing SQLite file for the SQL-level checks; opened read-only.")
+    group.addoption("--prodready-profile", metavar="NAME",
+                    help="threshold profile: production (default), staging, development, or one of yours.")
+    group.addoption("--prodready-html", metavar="PATH",
+                    help="HTML report path (default reports/readiness.html; --html overrides).")
+    group.addoption("--prodready-json", metavar="PATH", help="JSON report path (default reports/readiness.json).")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for doc in MARKERS.values():
+        config.addinivalue_line("markers", doc)
+    cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
+    try:
+        settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    state = RunState()
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[STATE_KEY] = state
+    if _is_worker(config):
+        return
+    config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(HtmlSections(state, settings), "prodready-html")
+        report_files.claim_html_report(config, settings)
+
+
+def _pyproject(config: pytest.Config) -> Path | None:
+    """The pyproject.toml that holds ``[tool.prodready]``, if any."""
+    if config.inipath is not None and config.inipath.name == "pyproject.toml":
+        return config.inipath
+    candidate = config.rootpath / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tag readiness cases and reject misused markers before anything runs."""
+    settings = config.stash[SETTINGS_KEY]
+    for item in items:
+        try:
+            info = readiness_info(item, item.nodeid)
+            gate = item.get_closest_marker("perf_gate")
+            if gate is not None:
+                name, inline = gate_arguments(gate.args, gate.kwargs)
+                settings.gate(name, inline, item.nodeid)
+                if "latency" not in getattr(item, "fixturenames", ()):
+                    raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
+        except (MarkerError, ThresholdError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if info is not None:
+            item.stash[INFO_KEY] = info
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """After a gated test body succeeds, hold its samples against the gate."""
+    result = yield
+    gate = item.stash.get(GATE_KEY, None)
+    if gate is not None:
+        spec, recorder = gate
+        if not recorder.samples_ms:
+            pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
+        summary = recorder.summary()
+        item.stash.setdefault(FIGURES_KEY, {}).update(_gate_figures(spec, summary, recorder.samples_ms))
+        misses = thresholds.check(spec, summary)
+        if misses:
+            pytest.fail(f"{'; '.join(misses)} ({thresholds.describe(summary)})", pytrace=False)
+    return result
+
+
+def _gate_figures(spec: thresholds.GateSpec, summary: LatencySummary, samples_ms: list[float]) -> dict[str, Any]:
+    return {
+        "gate": spec.name or None,
+        "limits": spec.limits(),
+        "latency": summary.to_dict(),
+        "samples_ms": [round(s, 4) for s in samples_ms[:5000]],
+    }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Tag the report with plain data so it survives the trip from an xdist worker."""
+    report = yield
+    info = item.stash.get(INFO_KEY, None)
+    if info is not None:
+        figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
+        report.prodready = {**info, "figures": dict(figures)}
+    return report

@@ -1,0 +1,59 @@
+"""CaseResult: the one record every readiness domain ends in.
+
+Smoke cases, performance gates, consistency rules and load tests all reduce
+to a :class:`CaseResult`, so one verdict and one report serve them all.  The
+record travels as plain data (``to_dict`` / ``from_dict``) because pytest-xdist
+ships report attributes from workers to the controller as JSON-like values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+# The worst phase outcome wins when a case's setup, call and teardown disagree.
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+@dataclass
+class CaseResult:
+    """What one readiness case measured and how it ended."""
+
+    nodeid: str
+    domain: str
+    category: str
+    outcome: str = "passed"
+    duration_s: float = 0.0
+    message: str = ""
+    severity: str = "fail"
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The test's own name, without its file path."""
+        return self.nodeid.rsplit("::", 1)[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CaseResult":
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+    def merge_phase(self, outcome: str, duration_s: float, message: str, figures: Mapping[str, Any]) -> None:
+        """Fold one phase (setup / call / teardown) into the case's result."""
+        self.duration_s += duration_s
+        self.figures.update(figures)
+        if _RANK[outcome] > _RANK[self.outcome]:
+            self.outcome = outcome
+            self.message = message or self.message
+
+
+def phase_outcome(when: str, outcome: str) -> str:
+    """Map a pytest phase outcome to ours: a failing setup or teardown is an error."""
+    if outcome == "failed" and when != "call":
+        return "error"
+    return outcome

@@ -1,0 +1,60 @@
+"""Where the report files go, and the bookkeeping of pytest-html's part.
+
+pytest-html writes ``readiness.html`` (self-contained, so it opens with no
+network); we only point it at our default path when the user gave no
+``--html`` of their own, and withdraw it again when the run turned out to
+have nothing to judge, so an unrelated test run leaves no files behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ..run_state import RunState
+from ..settings import Settings
+from .readiness_json import build_document, write_document
+
+_CLAIM_KEY = pytest.StashKey[tuple[Path, bool]]()
+
+
+def claim_html_report(config: pytest.Config, settings: Settings) -> None:
+    """Default pytest-html's output to our path; must run before pytest-html configures."""
+    if config.option.htmlpath:
+        return
+    folder = settings.html_path.parent
+    config.stash[_CLAIM_KEY] = (folder, folder.exists())
+    config.option.htmlpath = str(settings.html_path)
+    config.option.self_contained_html = True
+
+
+def release_html_report(config: pytest.Config) -> None:
+    """Stop pytest-html writing a report we asked for but have no use for."""
+    claim = config.stash.get(_CLAIM_KEY, None)
+    if claim is None:
+        return
+    from pytest_html.basereport import BaseReport
+
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, BaseReport):
+            config.pluginmanager.unregister(plugin)
+    folder, existed = claim
+    if not existed and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def html_report_path(config: pytest.Config) -> Path | None:
+    """The HTML report pytest-html will write, if any."""
+    path = config.option.htmlpath if config.pluginmanager.hasplugin("html") else None
+    return Path(path).resolve() if path else None
+
+
+def write_json_report(config: pytest.Config, settings: Settings, state: RunState) -> list[Path]:
+    """Write the JSON report; return every report file this run produces."""
+    assert state.verdict is not None
+    written = [write_document(settings.json_path, build_document(state, settings))]
+    html = html_report_path(config)
+    if html is not None:
+        written.append(html)
+    return written

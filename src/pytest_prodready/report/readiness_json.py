@@ -1,0 +1,97 @@
+"""The JSON report: the verdict and every case's figures, in a versioned schema.
+
+The schema lives beside this module (``readiness.schema.json``); bump
+``SCHEMA_VERSION`` with any change a CI gate reading the file would notice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..run_state import RunState
+from ..settings import Settings
+from .redaction import redact, redact_mapping
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
+
+
+def build_document(state: RunState, settings: Settings) -> dict[str, Any]:
+    """Everything the run decided and measured, as JSON-ready data."""
+    verdict = state.verdict
+    assert verdict is not None
+    finished = time.time()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": {
+            "decision": verdict.label,
+            "go": verdict.go,
+            "incomplete": verdict.incomplete,
+            "reasons": [redact(r) for r in verdict.reasons],
+            "failing_cases": [r.nodeid for r in verdict.failing],
+        },
+        "categories": [
+            {
+                "domain": t.domain,
+                "category": t.category,
+                "required": t.required,
+                "passed": t.passed,
+                "failed": t.failed,
+                "errors": t.errors,
+                "skipped": t.skipped,
+                "pass_rate": round(t.pass_rate, 2),
+                "ready": t.ready,
+            }
+            for t in verdict.categories
+        ],
+        "cases": [
+            {**record.to_dict(), "message": redact(record.message)} for record in state.ordered_records()
+        ],
+        "environment": {
+            **redact_mapping(
+                {
+                    "profile": settings.profile,
+                    "target": settings.target,
+                    "sqlite": str(settings.sqlite) if settings.sqlite else None,
+                }
+            ),
+            "python": platform.python_version(),
+            "sqlite_library": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+            "versions": _versions(),
+            "started_at": _iso(state.started_at),
+            "finished_at": _iso(finished),
+            "duration_s": round(finished - state.started_at, 3),
+            "workers": state.workers,
+        },
+    }
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for dist in ("pytest-prodready", "pytest", "pytest-html", "pytest-xdist", "aiosqlite"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def write_document(path: Path, document: dict[str, Any]) -> Path:
+    """Write atomically, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path.resolve()

@@ -1,0 +1,33 @@
+"""The verdict as terminal lines: a short table, the failing cases, the decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ..settings import Settings
+from ..verdict import Verdict
+from .redaction import redact
+
+Line = tuple[str, dict[str, bool]]
+
+
+def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path]) -> Iterator[Line]:
+    """Lines with their markup (``green`` / ``red`` / ``bold``) for pytest's writer."""
+    yield f"profile {settings.profile}; target {redact(settings.target)}", {}
+    width = max([len(f"{t.domain} / {t.category}") for t in verdict.categories] + [20])
+    yield f"  {'category':<{width}}  passed/required  result", {"bold": True}
+    for tally in verdict.categories:
+        label = f"{tally.domain} / {tally.category}"
+        state = "ok" if tally.ready else "NOT READY"
+        yield f"  {label:<{width}}  {tally.passed:>6}/{tally.required:<8}  {state}", {"red": not tally.ready}
+    for record in verdict.failing:
+        message = f" - {redact(record.message)}" if record.message else ""
+        yield f"  {record.outcome.upper()} {record.nodeid}{message}", {"red": True}
+    for reason in verdict.reasons:
+        yield f"  reason: {redact(reason)}", {"red": True}
+    for path in files:
+        yield f"  report: {path}", {}
+    passed, required = verdict.total_passed, verdict.total_required
+    tail = f" ({passed} passed, {required} required)"
+    yield f"READINESS: {verdict.label}{tail}", {"green": verdict.go, "red": not verdict.go, "bold": True}

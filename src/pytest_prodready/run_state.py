@@ -1,0 +1,47 @@
+"""What one pytest session has gathered for the verdict, kept in ``config.stash``.
+
+Records are built from test reports on the process that writes the reports
+(the xdist controller, or the only process in a serial run), so a run under
+``-n auto`` and a serial run see exactly the same records.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .records import CaseResult, phase_outcome
+from .verdict import Verdict
+
+
+@dataclass
+class RunState:
+    """Mutable per-session state; the pure logic lives elsewhere."""
+
+    started_at: float = field(default_factory=time.time)
+    records: dict[str, CaseResult] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    report_files: list[str] = field(default_factory=list)
+    workers: int = 0
+
+    def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
+        """Fold one test phase, tagged with readiness info, into its record."""
+        record = self.records.get(nodeid)
+        if record is None:
+            record = CaseResult(
+                nodeid=nodeid,
+                domain=info["domain"],
+                category=info["category"],
+                severity=info.get("severity", "fail"),
+            )
+            self.records[nodeid] = record
+        record.merge_phase(phase_outcome(when, outcome), duration_s, message, info.get("figures", {}))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.records)
+
+    def ordered_records(self) -> list[CaseResult]:
+        """Records in node-id order, so serial and distributed runs list them alike."""
+        return [self.records[key] for key in sorted(self.records)]

@@ -1,0 +1,199 @@
+"""Options and ``[tool.prodready]``: one resolver, validated once, errors name the key.
+
+Command-line options win over ``[tool.prodready]`` in ``pyproject.toml``,
+which wins over the defaults.  Everything is checked before a single test
+runs: a typo in a key, a negative threshold, an unknown profile or a database
+path that is not a database each become a :class:`SettingsError` with a
+one-line message, which the plugin turns into pytest's usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+from .gates.profiles import DEFAULT_PROFILE, merged_profiles
+from .gates.thresholds import GateSpec, ThresholdError, parse_gate
+from .verdict import SMOKE_REQUIREMENTS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+REFERENCE_TARGET = "pytest_prodready.reference:create_target"
+DEFAULT_HTML = "reports/readiness.html"
+DEFAULT_JSON = "reports/readiness.json"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# CLI option dest -> [tool.prodready] key.
+OPTION_KEYS = {
+    "prodready_target": "target",
+    "prodready_sqlite": "sqlite",
+    "prodready_profile": "profile",
+    "prodready_html": "html",
+    "prodready_json": "json",
+}
+
+_COUNTS = {"type": "integer", "minimum": 0}
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "target": {"type": "string", "minLength": 3},
+        "sqlite": {"type": "string", "minLength": 1},
+        "profile": {"type": "string", "minLength": 1},
+        "html": {"type": "string", "minLength": 1},
+        "json": {"type": "string", "minLength": 1},
+        "volume": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"sessions": _COUNTS, "memories": _COUNTS, "documents": _COUNTS},
+        },
+        "require": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": _COUNTS},
+        },
+        "profiles": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    },
+}
+
+
+class SettingsError(Exception):
+    """Configuration the run cannot start with; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin was told, resolved and checked."""
+
+    target: str = REFERENCE_TARGET
+    sqlite: Path | None = None
+    profile: str = DEFAULT_PROFILE
+    html_path: Path = Path(DEFAULT_HTML)
+    json_path: Path = Path(DEFAULT_JSON)
+    volume: Mapping[str, int] = field(default_factory=dict)
+    requirements: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: {"smoke": SMOKE_REQUIREMENTS})
+    gates: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    explicit: bool = False
+    config_file: Path | None = None
+
+    @property
+    def uses_reference(self) -> bool:
+        return self.target == REFERENCE_TARGET
+
+    def gate(self, name: str | None, inline: Mapping[str, Any], where: str) -> GateSpec:
+        """The profile's named gate with the marker's own values laid over it."""
+        base: dict[str, Any] = {}
+        if name:
+            if name not in self.gates:
+                known = ", ".join(sorted(self.gates))
+                raise ThresholdError(f"{where}: gate {name!r} is not in profile {self.profile!r} (known: {known})")
+            base = dict(self.gates[name])
+        return parse_gate({**base, **inline, "name": name or ""}, where)
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """The ``[tool.prodready]`` table of a pyproject file ({} when absent)."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read it as TOML ({exc})") from exc
+    table = data.get("tool", {}).get("prodready", {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path} [tool.prodready]: expected a table")
+    return table
+
+
+def validate_table(table: Mapping[str, Any], where: str) -> None:
+    """Reject unknown keys and wrong types with the key's dotted path."""
+    if not table:
+        return
+    import jsonschema  # only runs that configure the plugin pay for the import
+
+    validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(table))
+    if error is None:
+        return
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = ".".join(filter(None, [path, extra[0] if extra else ""]))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        raise SettingsError(f"{where}: unknown key {key!r} (expected one of: {allowed})")
+    raise SettingsError(f"{where}: key {path!r}: {error.message}")
+
+
+def resolve(
+    cli: Mapping[str, Any],
+    pyproject: Path | None,
+    rootdir: Path,
+    invocation_dir: Path,
+) -> Settings:
+    """Merge CLI values over the config file's and check the result."""
+    where = f"{pyproject} [tool.prodready]" if pyproject else "[tool.prodready]"
+    table = read_pyproject(pyproject) if pyproject else {}
+    validate_table(table, where)
+
+    def pick(dest: str) -> tuple[Any, Path]:
+        if cli.get(dest) is not None:
+            return cli[dest], invocation_dir
+        return table.get(OPTION_KEYS[dest]), rootdir
+
+    target, _ = pick("prodready_target")
+    sqlite, sqlite_base = pick("prodready_sqlite")
+    profile, _ = pick("prodready_profile")
+    html, html_base = pick("prodready_html")
+    json_path, json_base = pick("prodready_json")
+
+    profiles = merged_profiles(table.get("profiles", {}))
+    profile = profile or DEFAULT_PROFILE
+    if profile not in profiles:
+        raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
+    for gate_name, spec in profiles[profile].items():
+        try:
+            parse_gate(spec, f"{where} profiles.{profile}.{gate_name}")
+        except ThresholdError as exc:
+            raise SettingsError(str(exc)) from exc
+
+    requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
+    for domain, counts in table.get("require", {}).items():
+        requirements.setdefault(domain, {}).update(counts)
+
+    return Settings(
+        target=target or REFERENCE_TARGET,
+        sqlite=check_sqlite_file(sqlite_base / sqlite) if sqlite else None,
+        profile=profile,
+        html_path=html_base / (html or DEFAULT_HTML),
+        json_path=json_base / (json_path or DEFAULT_JSON),
+        volume=dict(table.get("volume", {})),
+        requirements=requirements,
+        gates=profiles[profile],
+        explicit=any(cli.get(dest) is not None for dest in OPTION_KEYS) or bool(cli.get("prodready")),
+        config_file=pyproject,
+    )
+
+
+def check_sqlite_file(path: Path) -> Path:
+    """Fail fast, in one line, on a path that is not an SQLite database."""
+    try:
+        if not path.exists():
+            raise SettingsError(f"--prodready-sqlite {path}: no such file")
+        if not path.is_file():
+            raise SettingsError(f"--prodready-sqlite {path}: not a file")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise SettingsError(f"--prodready-sqlite {path}: cannot read it ({exc.strerror})") from exc
+    if header != SQLITE_MAGIC:
+        raise SettingsError(f"--prodready-sqlite {path}: not an SQLite database (bad header)")
+    return path.resolve()

@@ -1,0 +1,144 @@
+"""Records plus requirements in, GO / NO-GO out: a pure function.
+
+A category is ready only when every case in it passed *and* at least the
+required number of cases ran: a deselected or skipped case is a check that
+was not measured, and a gate that says GO must have measured what it claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .records import CaseResult
+
+# Seed 003, "Smoke Test Suite": five categories, 35 cases, 100 % pass rate.
+SMOKE_REQUIREMENTS: dict[str, int] = {
+    "connectivity": 5,
+    "core_operations": 10,
+    "performance": 8,
+    "integration": 7,
+    "error_handling": 5,
+}
+
+DOMAIN_ORDER = ("smoke", "performance gates", "consistency", "load")
+
+
+@dataclass(frozen=True)
+class CategoryTally:
+    """Counts of one category against what it requires."""
+
+    domain: str
+    category: str
+    required: int
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def ran(self) -> int:
+        return self.passed + self.failed + self.errors + self.skipped
+
+    @property
+    def ready(self) -> bool:
+        return self.failed == self.errors == self.skipped == 0 and self.passed >= self.required
+
+    @property
+    def pass_rate(self) -> float:
+        return 100.0 * self.passed / self.ran if self.ran else 0.0
+
+    def shortfall(self) -> str:
+        """Why this category is not ready, in a few words ('' when it is)."""
+        parts = []
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.errors:
+            parts.append(f"{self.errors} errors")
+        if self.skipped:
+            parts.append(f"{self.skipped} not run (skipped)")
+        if self.ran < self.required:
+            parts.append(f"only {self.ran} of {self.required} required cases ran")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The readiness decision with everything needed to explain it."""
+
+    go: bool
+    categories: tuple[CategoryTally, ...]
+    failing: tuple[CaseResult, ...] = ()
+    reasons: tuple[str, ...] = ()
+    incomplete: bool = False
+    warnings: tuple[CaseResult, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return "GO" if self.go else "NO-GO"
+
+    @property
+    def total_passed(self) -> int:
+        return sum(t.passed for t in self.categories)
+
+    @property
+    def total_required(self) -> int:
+        return sum(t.required for t in self.categories)
+
+
+def decide(
+    records: Iterable[CaseResult],
+    requirements: Mapping[str, Mapping[str, int]],
+    *,
+    incomplete: bool = False,
+) -> Verdict:
+    """Tally records per (domain, category) and judge each against its requirement.
+
+    ``requirements`` maps a domain to its categories' minimum case counts.  A
+    domain's requirements apply once any record of that domain is present, so
+    a run of a user's own perf gates is not failed for lacking smoke cases,
+    while a smoke run with cases deselected is.
+    """
+    records = list(records)
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    domains_present = {r.domain for r in records}
+    for domain in domains_present:
+        for category in requirements.get(domain, {}):
+            counts.setdefault((domain, category), {})
+    for record in records:
+        bucket = counts.setdefault((record.domain, record.category), {})
+        bucket[record.outcome] = bucket.get(record.outcome, 0) + 1
+
+    tallies = tuple(
+        CategoryTally(
+            domain=domain,
+            category=category,
+            required=requirements.get(domain, {}).get(category, 0),
+            passed=c.get("passed", 0),
+            failed=c.get("failed", 0),
+            errors=c.get("error", 0),
+            skipped=c.get("skipped", 0),
+        )
+        for (domain, category), c in sorted(counts.items(), key=_category_order(requirements))
+    )
+    failing = tuple(r for r in records if r.outcome != "passed" and r.severity == "fail")
+    reasons = tuple(f"{t.domain} / {t.category}: {t.shortfall()}" for t in tallies if not t.ready)
+    if incomplete:
+        reasons = ("the run was interrupted before every case finished (incomplete)",) + reasons
+    if not records:
+        reasons = reasons + ("no readiness case ran",)
+    go = bool(records) and not reasons and not incomplete
+    return Verdict(go=go, categories=tallies, failing=failing, reasons=reasons, incomplete=incomplete)
+
+
+def _category_order(requirements: Mapping[str, Mapping[str, int]]):
+    """Sort domains in their documented order and categories as required lists them."""
+
+    def key(item: tuple[tuple[str, str], dict[str, int]]) -> tuple[int, int, str]:
+        (domain, category), _ = item
+        domain_rank = DOMAIN_ORDER.index(domain) if domain in DOMAIN_ORDER else len(DOMAIN_ORDER)
+        listed = list(requirements.get(domain, {}))
+        category_rank = listed.index(category) if category in listed else len(listed)
+        return domain_rank, category_rank, category
+
+    return key

@@ -1,0 +1,113 @@
+"""Category 3, performance benchmarks (8 cases): seed 003's targets, measured.
+
+Each latency case takes repeated samples (the counts and limits are the
+active profile's named gates, see ``pytest --prodready-profile``), so one
+lucky or unlucky call decides nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pytest_prodready.checks.sqlite import full_scans
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="performance")]
+
+
+@pytest.mark.perf_gate("session_retrieval")
+async def test_session_retrieval_under_10ms(target, latency, unique):
+    session_id = unique("sess")
+    await target.create_session(session_id, app_name="abathur", user_id="alice")
+    for _ in latency.samples():
+        with latency.measure():
+            found = await target.get_session(session_id)
+        assert found is not None
+
+
+@pytest.mark.perf_gate("memory_retrieval")
+async def test_memory_retrieval_under_20ms(target, latency, unique):
+    namespace = f"user:{unique('alice')}:preferences"
+    await target.create_memory(namespace, "theme", {"mode": "dark"}, "semantic")
+    await target.update_memory(namespace, "theme", {"mode": "light"})
+    for _ in latency.samples():
+        with latency.measure():
+            entry = await target.get_memory(namespace, "theme")
+        assert entry["version"] == 2
+
+
+@pytest.mark.perf_gate("namespace_query")
+async def test_namespace_query_under_50ms(target, latency, unique):
+    user = unique("alice")
+    for index in range(50):
+        await target.create_memory(f"user:{user}:notes:{index % 5}", f"note-{index}", {"n": index}, "episodic")
+    for _ in latency.samples():
+        with latency.measure():
+            found = await target.search_memories(f"user:{user}")
+        assert len(found) == 50
+
+
+@pytest.mark.perf_gate("concurrent_session_reads")
+async def test_concurrent_session_reads_under_1s(target, latency, unique):
+    readers = latency.gate.concurrency
+    session_ids = [unique("sess") for _ in range(readers)]
+    for session_id in session_ids:
+        await target.create_session(session_id, app_name="abathur", user_id="alice")
+    for _ in latency.samples():
+        with latency.measure():
+            found = await asyncio.gather(*(target.get_session(s) for s in session_ids))
+        assert all(found) and len(found) == readers
+
+
+@pytest.mark.perf_gate("semantic_search")
+async def test_semantic_search_under_500ms(target, latency):
+    for _ in latency.samples():
+        with latency.measure():
+            hits = await target.semantic_search("memory consolidation of conflicting entries", limit=10)
+        assert hits, "semantic search returned nothing: is the document index empty?"
+
+
+@pytest.mark.perf_gate("hybrid_search")
+async def test_hybrid_search_under_600ms(target, latency):
+    for _ in latency.samples():
+        with latency.measure():
+            hits = await target.hybrid_search("session state namespace hierarchy", limit=10)
+        assert hits, "hybrid search returned nothing: is the document index empty?"
+
+
+@pytest.mark.perf_gate("background_sync")
+async def test_background_sync_processes_file(target, latency, corpus_dir):
+    for index in latency.samples():
+        document = corpus_dir / f"note-{index}.md"
+        document.write_text(f"# Sync note {index}\n\nBackground sync must index note {index}.\n", encoding="utf-8")
+        with latency.measure():
+            results = await target.sync_pending(corpus_dir)
+        assert [r.changed for r in results if r.changed] == [True], f"sync did not pick up {document.name}"
+
+
+# The seed's hot queries, each of which must be answered through an index.
+HOT_QUERIES = {
+    "session by id": ("SELECT * FROM sessions WHERE id = ?", ("s",)),
+    "user's recent sessions": ("SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 10", ("u",)),
+    "current memory version": (
+        "SELECT * FROM memory_entries WHERE namespace = ? AND key = ? AND is_deleted = 0 ORDER BY version DESC LIMIT 1",
+        ("user:alice:preferences", "theme"),
+    ),
+    "namespace hierarchy": (
+        "SELECT * FROM memory_entries WHERE namespace >= ? AND namespace < ? AND is_deleted = 0",
+        ("user:alice:", "user:alice;"),
+    ),
+    "tasks of a session": ("SELECT * FROM tasks WHERE session_id = ? ORDER BY submitted_at DESC", ("s",)),
+    "audit of a memory entry": ("SELECT * FROM audit WHERE memory_entry_id = ? ORDER BY timestamp DESC", (1,)),
+    "document by path": ("SELECT * FROM document_index WHERE file_path = ?", ("/docs/a.md",)),
+}
+
+
+async def test_index_usage_verified_by_explain_query_plan(sqlite_db):
+    unindexed = {}
+    for name, (sql, params) in HOT_QUERIES.items():
+        plan = await sqlite_db.query_plan(sql, params)
+        if full_scans(plan) or not any(step.startswith("SEARCH ") for step in plan):
+            unindexed[name] = " | ".join(plan)
+    assert not unindexed, "queries without an index: " + "; ".join(f"{k}: {v}" for k, v in unindexed.items())

@@ -1,0 +1,109 @@
+"""create_target / open_service: the entry points the suite uses."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from pytest_prodready.reference import (
+    CORPUS_DIRECTORY,
+    DATABASE_NAME,
+    EXAMPLE_SESSION_ID,
+    ReferenceService,
+    ServiceClosedError,
+    create_target,
+    open_service,
+)
+from pytest_prodready.reference.seed import INITIAL_MEMORIES, resolve_volume
+from pytest_prodready.target import MemoryServiceTarget, TargetContext, build_target
+
+TINY = {"sessions": 5, "memories": 21, "documents": 3}
+
+
+def counts(path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("sessions", "memory_entries", "document_index", "tasks", "audit")
+        }
+    finally:
+        conn.close()
+
+
+@pytest.mark.asyncio
+async def test_create_target_with_tiny_volume(tmp_path):
+    service = await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
+    try:
+        assert isinstance(service, MemoryServiceTarget)
+        assert service.database_path == tmp_path / DATABASE_NAME
+        found = counts(service.database_path)
+        assert found["sessions"] == TINY["sessions"] + 1  # plus the example session
+        assert found["memory_entries"] == TINY["memories"] + len(INITIAL_MEMORIES)
+        assert found["document_index"] == TINY["documents"]
+        assert len(list((tmp_path / CORPUS_DIRECTORY).rglob("*.md"))) == TINY["documents"]
+        assert await service.find_memory_conflicts("") == []
+        assert await service.semantic_search("kubernetes pod deployment helm")
+        assert (await service.get_session(EXAMPLE_SESSION_ID))["status"] == "created"
+    finally:
+        await service.close()
+
+
+@pytest.mark.asyncio
+async def test_create_target_twice_in_one_workdir_starts_fresh(tmp_path):
+    context = TargetContext(workdir=tmp_path, options={"volume": None})
+    first = await create_target(context)
+    await first.create_session("leftover", "abathur", "alice")
+    await first.close()
+    second = await create_target(context)
+    try:
+        assert await second.get_session("leftover") is None
+    finally:
+        await second.close()
+
+
+@pytest.mark.asyncio
+async def test_build_target_accepts_the_factory_spec(tmp_path):
+    context = TargetContext(workdir=tmp_path, options={"volume": None})
+    service = await build_target("pytest_prodready.reference:create_target", context)
+    try:
+        assert isinstance(service, ReferenceService)
+    finally:
+        await service.close()
+
+
+def test_resolve_volume():
+    assert resolve_volume({}) == {"sessions": 500, "memories": 5000, "documents": 300}
+    assert resolve_volume({"volume": None}) is None
+    assert resolve_volume({"volume": {"sessions": 3}}) == {"sessions": 3, "memories": 5000, "documents": 300}
+    with pytest.raises(ValueError):
+        resolve_volume({"volume": {"users": 3}})
+    with pytest.raises(TypeError):
+        resolve_volume({"volume": 3})
+
+
+@pytest.mark.asyncio
+async def test_open_service_existing_and_missing(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with pytest.raises(FileNotFoundError):
+        await open_service(path)
+    created = await open_service(path, create=True, readers=2)
+    await created.create_session("kept", "abathur", "alice")
+    await created.close()
+    with pytest.raises(FileExistsError):
+        await open_service(path, create=True)
+    reopened = await open_service(path)
+    try:
+        assert (await reopened.get_session("kept"))["user_id"] == "alice"
+    finally:
+        await reopened.close()
+
+
+@pytest.mark.asyncio
+async def test_close_is_idempotent_and_final(tmp_path):
+    service = await open_service(tmp_path / "db.sqlite", create=True)
+    await service.close()
+    await service.close()
+    with pytest.raises(ServiceClosedError):
+        await service.get_session(EXAMPLE_SESSION_ID)
