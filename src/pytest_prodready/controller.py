@@ -12,6 +12,7 @@ from typing import Any, Generator
 
 import pytest
 
+from .gates import baseline as baselines
 from .keys import SETTINGS_KEY
 from .report import files as report_files
 from .report import terminal
@@ -57,6 +58,11 @@ class ReadinessController:
         verdict = decide(self.state.ordered_records(), self.settings.requirements, incomplete=interrupted)
         self.state.verdict = verdict
         self.state.report_files.extend(report_files.write_json_report(self.config, self.settings, self.state))
+        if self.settings.save_baseline:
+            gated = [(r.nodeid, r.figures["latency"]) for r in self.state.ordered_records() if "latency" in r.figures]
+            self.state.report_files.append(
+                baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated).resolve()
+            )
         if not verdict.go and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -88,7 +94,7 @@ def _message(report: pytest.TestReport) -> str:
         return str(report.longrepr[2])
     crash = getattr(report.longrepr, "reprcrash", None)
     if report.failed and crash is not None:
-        return crash.message.strip().splitlines()[0]
+        return crash.message.strip().splitlines()[0].removeprefix("Failed: ")
     if report.failed and report.longreprtext:
         return report.longreprtext.strip().splitlines()[-1]
     return ""

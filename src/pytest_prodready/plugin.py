@@ -22,12 +22,12 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     sqlite_db,
     target,
 )
-from .gates import thresholds
-from .gates.latency import LatencySummary
+from .gates import evaluation
 from .gates.thresholds import ThresholdError
 from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, SETTINGS_KEY, STATE_KEY
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .report import files as report_files
+from .report.junit import junit_properties
 from .run_state import RunState
 from .settings import OPTION_KEYS, SettingsError, resolve
 
@@ -45,6 +45,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prodready-html", metavar="PATH",
                     help="HTML report path (default reports/readiness.html; --html overrides).")
     group.addoption("--prodready-json", metavar="PATH", help="JSON report path (default reports/readiness.json).")
+    group.addoption("--prodready-save-baseline", metavar="NAME",
+                    help="store every gated case's percentiles as baseline NAME.")
+    group.addoption("--prodready-compare", metavar="NAME",
+                    help="fail gated cases that regressed against baseline NAME.")
+    group.addoption("--prodready-max-regression", metavar="PCT",
+                    help="largest tolerated regression against the baseline (default 10%%).")
+    group.addoption("--prodready-regression-metric", metavar="METRIC",
+                    help="figure compared with the baseline: p50_ms, p95_ms (default), p99_ms, mean_ms, max_ms.")
+    group.addoption("--prodready-baseline-dir", metavar="DIR",
+                    help="folder of baseline files (default .prodready/baselines).")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -106,21 +116,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         spec, recorder = gate
         if not recorder.samples_ms:
             pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
-        summary = recorder.summary()
-        item.stash.setdefault(FIGURES_KEY, {}).update(_gate_figures(spec, summary, recorder.samples_ms))
-        misses = thresholds.check(spec, summary)
-        if misses:
-            pytest.fail(f"{'; '.join(misses)} ({thresholds.describe(summary)})", pytrace=False)
+        settings = item.config.stash[SETTINGS_KEY]
+        outcome = evaluation.evaluate(
+            spec,
+            recorder.summary(),
+            recorder.samples_ms,
+            nodeid=item.nodeid,
+            baseline=settings.baseline,
+            metric=settings.regression_metric,
+            bound_pct=settings.max_regression_pct,
+        )
+        item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
+        item.user_properties.extend(junit_properties(outcome.figures))
+        if outcome.failures:
+            pytest.fail(outcome.message, pytrace=False)
     return result
-
-
-def _gate_figures(spec: thresholds.GateSpec, summary: LatencySummary, samples_ms: list[float]) -> dict[str, Any]:
-    return {
-        "gate": spec.name or None,
-        "limits": spec.limits(),
-        "latency": summary.to_dict(),
-        "samples_ms": [round(s, 4) for s in samples_ms[:5000]],
-    }
 
 
 @pytest.hookimpl(wrapper=True)

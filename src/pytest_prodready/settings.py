@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .verdict import SMOKE_REQUIREMENTS
@@ -27,6 +28,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 REFERENCE_TARGET = "pytest_prodready.reference:create_target"
 DEFAULT_HTML = "reports/readiness.html"
 DEFAULT_JSON = "reports/readiness.json"
+DEFAULT_BASELINE_DIR = ".prodready/baselines"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # CLI option dest -> [tool.prodready] key.
@@ -36,6 +38,11 @@ OPTION_KEYS = {
     "prodready_profile": "profile",
     "prodready_html": "html",
     "prodready_json": "json",
+    "prodready_save_baseline": "save_baseline",
+    "prodready_compare": "compare",
+    "prodready_max_regression": "max_regression",
+    "prodready_regression_metric": "regression_metric",
+    "prodready_baseline_dir": "baseline_dir",
 }
 
 _COUNTS = {"type": "integer", "minimum": 0}
@@ -48,6 +55,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "profile": {"type": "string", "minLength": 1},
         "html": {"type": "string", "minLength": 1},
         "json": {"type": "string", "minLength": 1},
+        "save_baseline": {"type": "string", "minLength": 1},
+        "compare": {"type": "string", "minLength": 1},
+        "max_regression": {"type": ["string", "number"]},
+        "regression_metric": {"enum": list(baselines.METRICS)},
+        "baseline_dir": {"type": "string", "minLength": 1},
         "volume": {
             "type": "object",
             "additionalProperties": False,
@@ -83,6 +95,11 @@ class Settings:
     gates: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     explicit: bool = False
     config_file: Path | None = None
+    save_baseline: str | None = None
+    baseline: baselines.Baseline | None = None
+    baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
+    max_regression_pct: float = 10.0
+    regression_metric: str = "p95_ms"
 
     @property
     def uses_reference(self) -> bool:
@@ -165,9 +182,26 @@ def resolve(
         except ThresholdError as exc:
             raise SettingsError(str(exc)) from exc
 
+    save_name, _ = pick("prodready_save_baseline")
+    compare_name, _ = pick("prodready_compare")
+    bound, _ = pick("prodready_max_regression")
+    metric, _ = pick("prodready_regression_metric")
+    folder, folder_base = pick("prodready_baseline_dir")
+    baseline_dir = folder_base / (folder or DEFAULT_BASELINE_DIR)
+    metric = metric or "p95_ms"
+    if metric not in baselines.METRICS:
+        raise SettingsError(f"--prodready-regression-metric: {metric!r} is not one of {', '.join(baselines.METRICS)}")
+    try:
+        bound_pct = baselines.parse_bound(bound) if bound is not None else 10.0
+        if save_name:
+            baselines.baseline_path(baseline_dir, save_name)
+        loaded = baselines.load(baseline_dir, compare_name) if compare_name else None
+    except baselines.BaselineError as exc:
+        raise SettingsError(str(exc)) from exc
+
     requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
     for domain, counts in table.get("require", {}).items():
-        requirements.setdefault(domain, {}).update(counts)
+        requirements[domain] = dict(counts)  # a domain's table replaces the shipped one
 
     return Settings(
         target=target or REFERENCE_TARGET,
@@ -180,6 +214,11 @@ def resolve(
         gates=profiles[profile],
         explicit=any(cli.get(dest) is not None for dest in OPTION_KEYS) or bool(cli.get("prodready")),
         config_file=pyproject,
+        save_baseline=save_name,
+        baseline=loaded,
+        baseline_dir=baseline_dir,
+        max_regression_pct=bound_pct,
+        regression_metric=metric,
     )
 
 

@@ -2,7 +2,10 @@
 
 The probe never writes: it opens the file with ``mode=ro`` so pointing it at
 a production database cannot change a byte of it.  Each check is one query
-that SQLite executes; results come back as plain Python values.
+that SQLite executes; results come back as plain Python values.  The
+consistency checks (orphans, duplicates, nulls, ranges) are one set-based
+count (an anti-join or a GROUP BY) plus, only when something is wrong, one
+sample query bounded by ``LIMIT``: never a loop over rows in Python.
 """
 
 from __future__ import annotations
@@ -11,12 +14,27 @@ import asyncio
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 import aiosqlite
 
+from .finding import DEFAULT_SAMPLE, Finding
+
 DEFAULT_TIMEOUT_S = 10.0
+
+# Pragmas stored in the database file; every other one is a setting of the
+# connection that asks, so a checker's own connection cannot vouch for the app's.
+FILE_PRAGMAS = frozenset(
+    {"journal_mode", "page_size", "auto_vacuum", "user_version", "application_id", "encoding",
+     "schema_version", "page_count", "freelist_count"}
+)
+_PRAGMA_WORDS = {
+    "synchronous": {"off": 0, "normal": 1, "full": 2, "extra": 3},
+    "auto_vacuum": {"none": 0, "full": 1, "incremental": 2},
+    "temp_store": {"default": 0, "file": 1, "memory": 2},
+}
+_SWITCHES = {"on": 1, "off": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 
 class ProbeError(Exception):
@@ -36,15 +54,49 @@ def read_only_uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
+def quote_name(name: str) -> str:
+    """An SQL identifier, quoted, so any table or column name is safe to interpolate."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pragma_value(name: str, value: Any) -> Any:
+    """Comparable form of a pragma value: ``'WAL'`` == ``'wal'``, ``'ON'`` == ``True`` == ``1``."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _PRAGMA_WORDS.get(name, {}):
+            return _PRAGMA_WORDS[name][word]
+        if word in _SWITCHES and name not in ("journal_mode", "locking_mode"):
+            return _SWITCHES[word]
+        return int(word) if word.lstrip("-").isdigit() else word
+    return value
+
+
 class SQLiteProbe:
     """A read-only connection with the checks the connectivity cases need."""
 
-    def __init__(self, path: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, path: Path, timeout_s: float = DEFAULT_TIMEOUT_S, connection: aiosqlite.Connection | None = None
+    ) -> None:
         self.path = path
         self.timeout_s = timeout_s
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: aiosqlite.Connection | None = connection
+        self.owns_connection = connection is None
+
+    @classmethod
+    def over(cls, connection: aiosqlite.Connection, label: str = "connection") -> "SQLiteProbe":
+        """A probe on a connection the application opened, to see its own settings; close() leaves it open."""
+        return cls(Path(label), connection=connection)
+
+    @property
+    def label(self) -> str:
+        """How reports name this database: ``sqlite app.db``."""
+        return f"sqlite {self.path.name}"
 
     async def open(self) -> "SQLiteProbe":
+        if self._conn is not None:
+            return self
         try:
             self._conn = await asyncio.wait_for(
                 aiosqlite.connect(read_only_uri(self.path), uri=True, timeout=self.timeout_s),
@@ -55,9 +107,9 @@ class SQLiteProbe:
         return self
 
     async def close(self) -> None:
-        if self._conn is not None:
+        if self._conn is not None and self.owns_connection:
             await self._conn.close()
-            self._conn = None
+        self._conn = None
 
     async def __aenter__(self) -> "SQLiteProbe":
         return await self.open()
@@ -67,12 +119,28 @@ class SQLiteProbe:
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one read query within the probe's timeout."""
+        return (await self._execute(sql, params))[1]
+
+    async def records(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Like :meth:`rows`, each row a dict keyed by column name."""
+        columns, found = await self._execute(sql, params)
+        return [dict(zip(columns, row)) for row in found]
+
+    async def _execute(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The timeout covers the whole query; on expiry SQLite is interrupted, not left running."""
         if self._conn is None:
             raise ProbeError("probe is not open")
+        conn = self._conn
+
+        async def run() -> tuple[list[str], list[tuple[Any, ...]]]:
+            async with conn.execute(sql, params) as cursor:
+                found = list(await cursor.fetchall())
+                return [column[0] for column in cursor.description or ()], found
+
         try:
-            async with self._conn.execute(sql, params) as cursor:
-                return list(await asyncio.wait_for(cursor.fetchall(), self.timeout_s))
+            return await asyncio.wait_for(run(), self.timeout_s)
         except asyncio.TimeoutError as exc:
+            await conn.interrupt()
             raise ProbeError(f"query timed out after {self.timeout_s:g} s: {sql.split()[0]} ...") from exc
         except sqlite3.DatabaseError as exc:
             raise ProbeError(f"{self.path.name}: {exc}") from exc
@@ -110,6 +178,95 @@ class SQLiteProbe:
     async def query_plan(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         """The ``detail`` column of EXPLAIN QUERY PLAN, one line per step."""
         return [row[-1] for row in await self.rows(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+    async def offenders(self, count_sql: str, sample_sql: str, params: Sequence[Any] = (),
+                        limit: int = DEFAULT_SAMPLE) -> Finding:
+        """One count query; the sample query runs, bounded by LIMIT, only when the count is not 0."""
+        (count,), = await self.rows(count_sql, params)
+        sample = await self.records(f"{sample_sql} LIMIT ?", (*params, limit)) if count and limit else []
+        return Finding(count, sample)
+
+    async def integrity(self, quick: bool = False, limit: int = DEFAULT_SAMPLE) -> Finding:
+        """integrity_check (or quick_check) as a finding, with SQLite's own words in the note.
+
+        A badly damaged file may make SQLite refuse the pragma itself
+        ("database disk image is malformed"): that refusal is the finding.
+        """
+        try:
+            messages = [" / ".join(m.splitlines()) for m in await self.integrity_check(quick) if m != "ok"]
+        except ProbeError as exc:
+            messages = [str(exc)]
+        shown = "; ".join(messages[:limit])
+        return Finding(len(messages), (), {"messages": messages[:limit]}, f"SQLite: {shown}" if messages else "")
+
+    async def foreign_key_violations(self, table: str | None = None, limit: int = DEFAULT_SAMPLE) -> Finding:
+        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample."""
+        source, params = ("pragma_foreign_key_check(?)", (table,)) if table else ("pragma_foreign_key_check()", ())
+        per_table = await self.rows(f'SELECT "table", parent, count(*) FROM {source} GROUP BY 1, 2 ORDER BY 1, 2', params)
+        total = sum(count for *_, count in per_table)
+        sample = []
+        if total and limit:
+            sample = await self.records(f'SELECT "table", rowid, parent, fkid FROM {source} LIMIT ?', (*params, limit))
+        listed = ", ".join(f"{child} -> {parent}: {count}" for child, parent, count in per_table)
+        details = {"per_table": [{"table": c, "parent": p, "violations": n} for c, p, n in per_table]}
+        return Finding(total, sample, details, f"per table: {listed}" if total else "")
+
+    async def missing(self, kind: str, names: Sequence[str]) -> Finding:
+        """Expected tables (``kind='table'``) or indexes absent from the schema."""
+        present = await (self.tables() if kind == "table" else self.indexes())
+        absent = [name for name in names if name not in present]
+        return Finding(len(absent), [{kind: name} for name in absent])
+
+    async def pragma_mismatches(self, expected: Mapping[str, Any]) -> Finding:
+        """Pragmas whose value differs; per-connection ones only on a connection the app opened."""
+        if self.owns_connection:
+            settings = sorted(set(expected) - FILE_PRAGMAS)
+            if settings:
+                raise ProbeError(
+                    f"{', '.join(settings)}: set per connection, so this probe's own connection cannot show the "
+                    "application's value; pass the application's connection instead of a path"
+                )
+        wrong = []
+        for name, want in expected.items():
+            actual = await self.pragma(name)
+            if pragma_value(name, actual) != pragma_value(name, want):
+                wrong.append({"pragma": name, "expected": want, "actual": actual})
+        return Finding(len(wrong), wrong)
+
+    async def orphans(self, child: str, column: str, parent: str, parent_column: str,
+                      limit: int = DEFAULT_SAMPLE) -> Finding:
+        """Child rows whose non-NULL reference matches no parent row: an anti-join."""
+        col = quote_name(column)
+        body = (f"FROM {quote_name(child)} AS child WHERE child.{col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {quote_name(parent)} AS parent WHERE parent.{quote_name(parent_column)} = child.{col})")
+        return await self.offenders(f"SELECT count(*) {body}", f"SELECT child.rowid AS rowid, child.{col} {body}",
+                                    limit=limit)
+
+    async def duplicates(self, table: str, columns: Sequence[str], limit: int = DEFAULT_SAMPLE) -> Finding:
+        """Groups of rows sharing a key (rows with a NULL in the key are distinct, as UNIQUE has it)."""
+        key = ", ".join(quote_name(c) for c in columns)
+        present = " AND ".join(f"{quote_name(c)} IS NOT NULL" for c in columns)
+        groups = (f"SELECT {key}, count(*) AS copies FROM {quote_name(table)} WHERE {present} "
+                  f"GROUP BY {key} HAVING count(*) > 1")
+        return await self.offenders(f"SELECT count(*) FROM ({groups})", f"{groups} ORDER BY {key}", limit=limit)
+
+    async def nulls(self, table: str, columns: Sequence[str], blank: bool = False,
+                    limit: int = DEFAULT_SAMPLE) -> Finding:
+        """Rows with a NULL in any of the columns; with ``blank``, empty or all-space text too."""
+        tests = [f"{quote_name(c)} IS NULL" + (f" OR trim({quote_name(c)}) = ''" if blank else "") for c in columns]
+        body = f"FROM {quote_name(table)} WHERE {' OR '.join(tests)}"
+        shown = ", ".join(quote_name(c) for c in columns)
+        return await self.offenders(f"SELECT count(*) {body}", f"SELECT rowid AS rowid, {shown} {body}", limit=limit)
+
+    async def out_of_range(self, table: str, column: str, low: float | None = None, high: float | None = None,
+                           limit: int = DEFAULT_SAMPLE) -> Finding:
+        """Rows whose non-NULL value is below ``low`` or above ``high`` (text sorts above any number)."""
+        col = quote_name(column)
+        bounds = [(f"{col} < ?", low), (f"{col} > ?", high)]
+        tests = [test for test, bound in bounds if bound is not None]
+        params = [bound for _, bound in bounds if bound is not None]
+        body = f"FROM {quote_name(table)} WHERE {col} IS NOT NULL AND ({' OR '.join(tests)})"
+        return await self.offenders(f"SELECT count(*) {body}", f"SELECT rowid AS rowid, {col} {body}", params, limit)
 
 
 def full_scans(plan: Sequence[str]) -> list[str]:

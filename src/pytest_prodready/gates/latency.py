@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterator, Sequence
 
@@ -110,12 +109,11 @@ class LatencyRecorder:
         for index in range(warm + count):
             yield index
 
-    @contextmanager
-    def measure(self) -> Iterator[None]:
+    def measure(self) -> "_Timing":
         """Time the enclosed block; warm-up iterations are timed but dropped."""
-        start = self._clock()
-        yield
-        elapsed_ns = self._clock() - start
+        return _Timing(self)
+
+    def _keep(self, elapsed_ns: int) -> None:
         if self._warmup_left > 0:
             self._warmup_left -= 1
             return
@@ -127,3 +125,19 @@ class LatencyRecorder:
 
     def summary(self) -> LatencySummary:
         return summarize(self.samples_ms, self.timer_overhead_ns)
+
+
+class _Timing:
+    """A context manager as a small class: a generator-based one costs ~3 µs per sample."""
+
+    __slots__ = ("_recorder", "_start")
+
+    def __init__(self, recorder: LatencyRecorder) -> None:
+        self._recorder = recorder
+        self._start = 0
+
+    def __enter__(self) -> None:
+        self._start = self._recorder._clock()
+
+    def __exit__(self, *exc: object) -> None:
+        self._recorder._keep(self._recorder._clock() - self._start)

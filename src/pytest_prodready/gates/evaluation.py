@@ -1,0 +1,58 @@
+"""Judging one gated case: thresholds first, then the stored baseline.
+
+Kept apart from the pytest hook that calls it so the whole decision can be
+tested with plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from . import baseline as baselines
+from . import thresholds
+from .latency import LatencySummary
+
+MAX_REPORTED_SAMPLES = 5000
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """The figures to report and, when the gate failed, why."""
+
+    figures: dict[str, Any]
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.failures)
+
+
+def evaluate(
+    spec: thresholds.GateSpec,
+    summary: LatencySummary,
+    samples_ms: Sequence[float],
+    *,
+    nodeid: str,
+    baseline: baselines.Baseline | None = None,
+    metric: str = "p95_ms",
+    bound_pct: float = 10.0,
+) -> GateOutcome:
+    """Check the summary against the gate's limits and, if given, the baseline."""
+    figures: dict[str, Any] = {
+        "gate": spec.name or None,
+        "limits": spec.limits(),
+        "latency": summary.to_dict(),
+        "samples_ms": [round(s, 4) for s in samples_ms[:MAX_REPORTED_SAMPLES]],
+    }
+    failures = []
+    misses = thresholds.check(spec, summary)
+    if misses:
+        failures.append(f"{'; '.join(misses)} ({thresholds.describe(summary)})")
+    if baseline is not None:
+        regression = baselines.compare(baseline, nodeid, summary.to_dict(), metric, bound_pct)
+        if regression is not None:
+            figures["baseline"] = {"name": baseline.name, **regression.to_dict()}
+            if regression.regressed:
+                failures.append(regression.message())
+    return GateOutcome(figures=figures, failures=failures)
