@@ -13,7 +13,10 @@ from typing import Any, Generator
 import pytest
 
 from .gates import baseline as baselines
-from .keys import SETTINGS_KEY
+from html import escape
+
+from .keys import REDACTOR_KEY, SETTINGS_KEY
+from .report.readiness_json import build_document
 from .report import files as report_files
 from .report import terminal
 from .run_state import RunState
@@ -40,7 +43,12 @@ class ReadinessController:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = getattr(report, "prodready", None)
         if info is not None:
-            self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, _message(report), info)
+            worker = getattr(report, "node", None)
+            if worker is not None:
+                self.state.worker_ids.add(worker.gateway.id)
+            redactor = self.config.stash[REDACTOR_KEY]
+            clean = {**info, "figures": redactor.value(info.get("figures", {}))}
+            self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
@@ -57,7 +65,8 @@ class ReadinessController:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         verdict = decide(self.state.ordered_records(), self.settings.requirements, incomplete=interrupted)
         self.state.verdict = verdict
-        self.state.report_files.extend(report_files.write_json_report(self.config, self.settings, self.state))
+        self.state.document = build_document(self.state, self.settings, self.config.stash[REDACTOR_KEY])
+        self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
         if self.settings.save_baseline:
             gated = [(r.nodeid, r.figures["latency"]) for r in self.state.ordered_records() if "latency" in r.figures]
             self.state.report_files.append(
@@ -70,31 +79,33 @@ class ReadinessController:
         if self.state.verdict is None:
             return
         terminalreporter.section("production readiness", sep="=")
-        for line, markup in terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files):
+        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, self.config.stash[REDACTOR_KEY])
+        for line, markup in lines:
             terminalreporter.write_line(line, **markup)
 
 
 class HtmlSections:
     """pytest-html hooks, registered only where pytest-html is active."""
 
-    def __init__(self, state: RunState, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
         self.state = state
-        self.settings = settings
 
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
-        if self.state.verdict is not None:
+        if self.state.document is not None:
             from .report import html
 
-            prefix.extend(html.summary_blocks(self.state.verdict, self.settings))
+            prefix.extend(html.summary_blocks(self.state.document))
 
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="readiness">Readiness</th>')
 
-def _message(report: pytest.TestReport) -> str:
-    """The last line of a failure, or the reason of a skip: what a reader needs first."""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if report.failed and crash is not None:
-        return crash.message.strip().splitlines()[0].removeprefix("Failed: ")
-    if report.failed and report.longreprtext:
-        return report.longreprtext.strip().splitlines()[-1]
-    return ""
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        info = getattr(report, "prodready", None)
+        label = f"{info['domain']} / {info['category']}" if info else ""
+        cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
+
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        """Failure logs are shown verbatim; secrets in them are masked first."""
+        redactor = self.config.stash[REDACTOR_KEY]
+        data[:] = [redactor.text(entry) for entry in data]

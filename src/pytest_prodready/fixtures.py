@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
+from .checks.assertions import Consistency
 from .checks.sqlite import ProbeError, SQLiteProbe
 from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
 from .gates.thresholds import ThresholdError
 from .keys import FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, SETTINGS_KEY
+from .load.harness import LoadHarness, harness_for
+from .load.readiness import ReadinessFactory
+from .load.server import RunningServer, ServerStartError, reference_server
 from .markers import gate_arguments
 from .settings import Settings
 from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
@@ -62,6 +67,21 @@ def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
     return request.node.stash.setdefault(FIGURES_KEY, {})
 
 
+@pytest.fixture
+def consistency(readiness_figures: dict[str, Any]) -> Consistency:
+    """Data-consistency rules as assertions: ``await consistency.assert_no_orphans(db, child=..., parent=...)``.
+
+    ``assert_integrity``, ``assert_foreign_keys``, ``assert_tables``,
+    ``assert_indexes``, ``assert_pragmas``, ``assert_no_orphans``,
+    ``assert_unique``, ``assert_not_null``, ``assert_in_range`` on SQLite;
+    ``assert_graph`` (seed 001's five metrics) on SQLite or Neo4j;
+    ``assert_counts_match(a, b, tolerance=0.05)`` across two stores.  A
+    missed threshold fails with the rule, its value and a sample of the
+    offending rows; every outcome is added to this case's report figures.
+    """
+    return Consistency(readiness_figures)
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(
     prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
@@ -110,3 +130,49 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """An empty folder for markdown documents a case syncs into the target."""
     yield tmp_path_factory.mktemp("corpus")
+
+
+@pytest.fixture
+def load_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LoadHarness:
+    """Runs locust for this test's ``@pytest.mark.load(...)``: ``load_runner.run("locustfiles/x.py", host=url)``.
+
+    Locust runs headless in its own process group (never imported by
+    pytest), bounded by ``duration`` and a request cap, against loopback
+    hosts only (``--prodready-allow-remote-load`` lifts that).  After the
+    test its figures are held against the marker's limits
+    (``max_error_ratio``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``mean_ms``,
+    ``min_rps``) and reported with the case.
+    """
+    return harness_for(request.node, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def reference_app(prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The reference service over HTTP on a free 127.0.0.1 port, stopped after the session.
+
+    ``.base_url``; ``.api_key`` (no load test reaches its rate limit) and
+    ``.limited_api_key`` (5 requests/s) are sent as ``X-API-Key``.
+    """
+    with ExitStack() as stack:
+        try:
+            app = stack.enter_context(
+                reference_server(tmp_path_factory.mktemp("reference-app"), volume=prodready_settings.volume or None)
+            )
+        except ServerStartError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield app
+
+
+@pytest.fixture
+def api_readiness(readiness_figures: dict[str, Any]) -> Iterator[ReadinessFactory]:
+    """API readiness checks against any base URL: ``checks = api_readiness(url, key, routes)``.
+
+    ``checks.assert_auth()`` (every route rejects a missing or wrong key,
+    health needs none), ``assert_security_headers()`` (on every response
+    seen), ``assert_problem_json()`` (RFC 7807 error bodies),
+    ``assert_health()`` (each dependency with status and response time),
+    ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
+    """
+    factory = ReadinessFactory(readiness_figures)
+    yield factory
+    factory.close()

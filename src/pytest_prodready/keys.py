@@ -8,6 +8,9 @@ import pytest
 
 from .gates.latency import LatencyRecorder
 from .gates.thresholds import GateSpec
+from .load.results import LoadResult
+from .load.thresholds import LoadSpec
+from .report.redaction import Redactor
 from .run_state import RunState
 from .settings import Settings
 
@@ -17,3 +20,5 @@ OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()
 GATE_KEY = pytest.StashKey[tuple[GateSpec, LatencyRecorder]]()
 FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
 INFO_KEY = pytest.StashKey[dict[str, Any]]()
+LOAD_KEY = pytest.StashKey[tuple[LoadSpec, LoadResult]]()
+REDACTOR_KEY = pytest.StashKey[Redactor]()

@@ -16,6 +16,8 @@ MARKERS = {
     "samples, warmup, concurrency; `name` picks a gate of the active profile.",
     "consistency": "consistency(rule=...): a data-consistency check counted in the verdict.",
     "load": "load(...): a load test run by locust against an HTTP service on loopback.",
+    "api_readiness": "api_readiness(check=...): an API readiness check (authentication, security headers, "
+    "RFC 7807 errors, health, rate limiting) counted in the verdict.",
 }
 
 SEVERITIES = ("fail", "warn")
@@ -37,6 +39,7 @@ def readiness_info(item: MarkerSource, where: str) -> dict[str, Any] | None:
     gate = item.get_closest_marker("perf_gate")
     consistency = item.get_closest_marker("consistency")
     load = item.get_closest_marker("load")
+    api = item.get_closest_marker("api_readiness")
     if smoke is not None:
         category = smoke.kwargs.get("category") or (smoke.args[0] if smoke.args else None)
         if not isinstance(category, str) or not category:
@@ -49,6 +52,8 @@ def readiness_info(item: MarkerSource, where: str) -> dict[str, Any] | None:
         return {"domain": "consistency", "category": consistency.kwargs.get("rule", "rules")}
     if load is not None:
         return {"domain": "load", "category": load.kwargs.get("name", "load tests")}
+    if api is not None:
+        return {"domain": "api readiness", "category": api.kwargs.get("check", "checks")}
     return None
 
 

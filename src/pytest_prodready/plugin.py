@@ -7,6 +7,7 @@ or a ``--prodready*`` option was given.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Generator
 
@@ -14,20 +15,31 @@ import pytest
 
 from .controller import HtmlSections, ReadinessController
 from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
+    api_readiness,
+    consistency,
     corpus_dir,
     latency,
+    load_runner,
     prodready_clock,
     prodready_settings,
     readiness_figures,
+    reference_app,
     sqlite_db,
     target,
 )
 from .gates import evaluation
+from .gates.evaluation import GateOutcome
 from .gates.thresholds import ThresholdError
-from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, SETTINGS_KEY, STATE_KEY
+from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
+from .load import evaluation as load_evaluation
+from .load.harness import check_marker as check_load_marker
+from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .report import files as report_files
+from .records import failure_message
 from .report.junit import junit_properties
+from .report.redaction import Redactor
+from .rule_items import add_pyproject_rules, collect_rule_file
 from .run_state import RunState
 from .settings import OPTION_KEYS, SettingsError, resolve
 
@@ -55,6 +67,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="figure compared with the baseline: p50_ms, p95_ms (default), p99_ms, mean_ms, max_ms.")
     group.addoption("--prodready-baseline-dir", metavar="DIR",
                     help="folder of baseline files (default .prodready/baselines).")
+    group.addoption(ALLOW_OPTION, action="store_true", default=False,
+                    help="let load tests target a non-loopback host (refused by default).")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -67,13 +81,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     state = RunState()
+    config.stash[REDACTOR_KEY] = Redactor.from_environment(os.environ)
     config.stash[SETTINGS_KEY] = settings
     config.stash[STATE_KEY] = state
     if _is_worker(config):
         return
     config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
     if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(HtmlSections(state, settings), "prodready-html")
+        config.pluginmanager.register(HtmlSections(config, state), "prodready-html")
         report_files.claim_html_report(config, settings)
 
 
@@ -89,6 +104,17 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
+    add_pyproject_rules(session.config, _pyproject(session.config))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
+    return collect_rule_file(file_path, parent)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tag readiness cases and reject misused markers before anything runs."""
     settings = config.stash[SETTINGS_KEY]
@@ -101,6 +127,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 settings.gate(name, inline, item.nodeid)
                 if "latency" not in getattr(item, "fixturenames", ()):
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
+            check_load_marker(item)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
@@ -109,7 +136,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """After a gated test body succeeds, hold its samples against the gate."""
+    """After a gated or load test body succeeds, hold its figures against the limits."""
     result = yield
     gate = item.stash.get(GATE_KEY, None)
     if gate is not None:
@@ -126,11 +153,19 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             metric=settings.regression_metric,
             bound_pct=settings.max_regression_pct,
         )
-        item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
-        item.user_properties.extend(junit_properties(outcome.figures))
-        if outcome.failures:
-            pytest.fail(outcome.message, pytrace=False)
+        _judge(item, outcome)
+    load = item.stash.get(LOAD_KEY, None)
+    if load is not None:
+        _judge(item, load_evaluation.evaluate(*load))
     return result
+
+
+def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
+    """Attach an outcome's figures to the case, and fail it when a limit was missed."""
+    item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
+    item.user_properties.extend(junit_properties(outcome.figures))
+    if outcome.failures:
+        pytest.fail(outcome.message, pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -140,5 +175,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     info = item.stash.get(INFO_KEY, None)
     if info is not None:
         figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
-        report.prodready = {**info, "figures": dict(figures)}
+        redactor = item.config.stash[REDACTOR_KEY]
+        report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
+        if report.failed:
+            _mask_secrets(report, redactor)
     return report
+
+
+def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:
+    """A readiness failure's text reaches the terminal, JUnit and HTML: mask secrets once, here."""
+    text = report.longreprtext
+    masked = redactor.text(text)
+    if masked != text:
+        report.longrepr = masked
+    report.sections = [(title, redactor.text(body)) for title, body in report.sections]

@@ -57,3 +57,15 @@ def phase_outcome(when: str, outcome: str) -> str:
     if outcome == "failed" and when != "call":
         return "error"
     return outcome
+
+
+def failure_message(report: Any) -> str:
+    """The last line of a failure, or the reason of a skip: what a reader needs first."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if report.failed and crash is not None:
+        return crash.message.strip().splitlines()[0].removeprefix("Failed: ")
+    if report.failed and report.longreprtext:
+        return report.longreprtext.strip().splitlines()[-1]
+    return ""

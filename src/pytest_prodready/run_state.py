@@ -22,8 +22,9 @@ class RunState:
     started_at: float = field(default_factory=time.time)
     records: dict[str, CaseResult] = field(default_factory=dict)
     verdict: Verdict | None = None
+    document: dict[str, Any] | None = None
     report_files: list[str] = field(default_factory=list)
-    workers: int = 0
+    worker_ids: set[str] = field(default_factory=set)
 
     def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
         """Fold one test phase, tagged with readiness info, into its record."""
@@ -37,6 +38,11 @@ class RunState:
             )
             self.records[nodeid] = record
         record.merge_phase(phase_outcome(when, outcome), duration_s, message, info.get("figures", {}))
+
+    @property
+    def workers(self) -> int:
+        """How many xdist workers ran readiness cases (0 in a serial run)."""
+        return len(self.worker_ids)
 
     @property
     def active(self) -> bool:

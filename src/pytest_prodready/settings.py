@@ -73,6 +73,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {"type": "object", "additionalProperties": {"type": "object"}},
         },
+        # Rules are validated, with file / rule / key in the error, when pytest collects them.
+        "consistency": {"type": "object"},
     },
 }
 
@@ -125,7 +127,8 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read it as TOML ({exc})") from exc
-    table = data.get("tool", {}).get("prodready", {})
+    tool = data.get("tool", {})
+    table = tool.get("prodready", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise SettingsError(f"{path} [tool.prodready]: expected a table")
     return table
@@ -176,11 +179,12 @@ def resolve(
     profile = profile or DEFAULT_PROFILE
     if profile not in profiles:
         raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
-    for gate_name, spec in profiles[profile].items():
-        try:
-            parse_gate(spec, f"{where} profiles.{profile}.{gate_name}")
-        except ThresholdError as exc:
-            raise SettingsError(str(exc)) from exc
+    for profile_name, gates in profiles.items():
+        for gate_name, spec in gates.items():
+            try:
+                parse_gate(spec, f"{where} profiles.{profile_name}.{gate_name}")
+            except ThresholdError as exc:
+                raise SettingsError(str(exc)) from exc
 
     save_name, _ = pick("prodready_save_baseline")
     compare_name, _ = pick("prodready_compare")
@@ -224,15 +228,16 @@ def resolve(
 
 def check_sqlite_file(path: Path) -> Path:
     """Fail fast, in one line, on a path that is not an SQLite database."""
+    shown = str(path) if str(path).isprintable() else repr(str(path))  # keep the message on one line
     try:
         if not path.exists():
-            raise SettingsError(f"--prodready-sqlite {path}: no such file")
+            raise SettingsError(f"--prodready-sqlite {shown}: no such file")
         if not path.is_file():
-            raise SettingsError(f"--prodready-sqlite {path}: not a file")
+            raise SettingsError(f"--prodready-sqlite {shown}: not a file")
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise SettingsError(f"--prodready-sqlite {path}: cannot read it ({exc.strerror})") from exc
+        raise SettingsError(f"--prodready-sqlite {shown}: cannot read it ({exc.strerror})") from exc
     if header != SQLITE_MAGIC:
-        raise SettingsError(f"--prodready-sqlite {path}: not an SQLite database (bad header)")
+        raise SettingsError(f"--prodready-sqlite {shown}: not an SQLite database (bad header)")
     return path.resolve()

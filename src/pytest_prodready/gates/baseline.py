@@ -94,7 +94,7 @@ def load(folder: Path, name: str) -> Baseline:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"baseline {path}: not readable JSON ({exc})") from None
     cases = data.get("cases") if isinstance(data, dict) else None
-    if data.get("version") != BASELINE_VERSION or not isinstance(cases, dict) or not all(
+    if not isinstance(cases, dict) or data.get("version") != BASELINE_VERSION or not all(
         isinstance(v, dict) and all(_is_figure(x) for x in v.values()) for v in cases.values()
     ):
         raise BaselineError(f"baseline {path}: not a pytest-prodready baseline (version {BASELINE_VERSION})")

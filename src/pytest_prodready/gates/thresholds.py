@@ -53,9 +53,9 @@ def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _NUMBER_KEYS:
-            values[key] = _positive_number(value, f"{where}: {key}")
+            values[key] = positive_number(value, f"{where}: {key}")
         elif key in _COUNT_KEYS:
-            values[key] = _count(value, _COUNT_KEYS[key], f"{where}: {key}")
+            values[key] = whole_number(value, _COUNT_KEYS[key], f"{where}: {key}")
         elif key == "name":
             values[key] = str(value)
         else:
@@ -64,7 +64,8 @@ def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
     return GateSpec(**values)
 
 
-def _positive_number(value: Any, where: str) -> float:
+def positive_number(value: Any, where: str) -> float:
+    """A finite number > 0; ``where`` names the key in the error."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ThresholdError(f"{where}: expected a positive number, got {value!r}")
     try:
@@ -76,7 +77,15 @@ def _positive_number(value: Any, where: str) -> float:
     return number
 
 
-def _count(value: Any, minimum: int, where: str) -> int:
+def fraction(value: Any, where: str) -> float:
+    """A share from 0 to 1 inclusive (0 is a real limit: 'no errors at all')."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ThresholdError(f"{where}: expected a fraction from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def whole_number(value: Any, minimum: int, where: str) -> int:
+    """An int >= ``minimum``; bools are refused although Python counts them as ints."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ThresholdError(f"{where}: expected a whole number >= {minimum}, got {value!r}")
     return value

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ..run_state import RunState
+from typing import Any
+
 from ..settings import Settings
-from .readiness_json import build_document, write_document
+from .readiness_json import write_document
 
 _CLAIM_KEY = pytest.StashKey[tuple[Path, bool]]()
 
@@ -50,10 +51,9 @@ def html_report_path(config: pytest.Config) -> Path | None:
     return Path(path).resolve() if path else None
 
 
-def write_json_report(config: pytest.Config, settings: Settings, state: RunState) -> list[Path]:
+def write_reports(config: pytest.Config, settings: Settings, document: dict[str, Any]) -> list[Path]:
     """Write the JSON report; return every report file this run produces."""
-    assert state.verdict is not None
-    written = [write_document(settings.json_path, build_document(state, settings))]
+    written = [write_document(settings.json_path, document)]
     html = html_report_path(config)
     if html is not None:
         written.append(html)

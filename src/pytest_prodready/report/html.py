@@ -1,44 +1,188 @@
-"""The verdict as HTML blocks placed at the top of pytest-html's report."""
+"""The readiness sections placed on top of pytest-html's report.
+
+They render the same document the JSON report holds, so the page and the
+file can never disagree.  Top to bottom: the verdict and why, the executive
+summary, a table per category, performance gates with their charts and the
+baseline comparison, consistency rules with offenders, load tests, the
+issues encountered and the environment.
+"""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any, Iterable, Mapping
 
-from ..settings import Settings
-from ..verdict import Verdict
-from .redaction import redact
+from . import charts
 
-_COLOURS = {True: "#1a7f37", False: "#cf222e"}
+GO, NO_GO = "#1a7f37", "#cf222e"
+STYLE = (
+    "<style>.prodready table{border-collapse:collapse;margin:6px 0 14px}"
+    ".prodready td,.prodready th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}"
+    ".prodready .ok{color:#1a7f37}.prodready .bad{color:#cf222e;font-weight:bold}"
+    ".prodready .warn{color:#9a6700;font-weight:bold}.prodready h3{margin:14px 0 4px}</style>"
+)
 
 
-def summary_blocks(verdict: Verdict, settings: Settings) -> list[str]:
-    """The decision and why, then one row per category with passed / required."""
-    colour = _COLOURS[verdict.go]
-    blocks = [
-        f'<div id="prodready-verdict" data-decision="{verdict.label}" '
-        f'style="border:3px solid {colour};padding:8px 12px;margin:8px 0;">'
-        f'<h2 style="color:{colour};margin:0;">READINESS: {verdict.label}</h2>'
-        f"<p>profile <b>{escape(settings.profile)}</b>; target <code>{escape(redact(settings.target))}</code></p>"
+def summary_blocks(document: Mapping[str, Any]) -> list[str]:
+    """Every readiness section, as HTML strings for pytest-html's summary prefix."""
+    cases = document["cases"]
+    sections = [
+        _verdict(document),
+        _executive_summary(document),
+        _categories(document["categories"]),
+        _gates([c for c in cases if "latency" in c["figures"]]),
+        _baseline([c for c in cases if "baseline" in c["figures"]]),
+        _consistency([c for c in cases if c["figures"].get("consistency")]),
+        _load([c for c in cases if "load" in c["figures"]]),
+        _issues([c for c in cases if c["outcome"] != "passed"]),
+        _environment(document["environment"]),
     ]
-    if verdict.reasons:
-        blocks.append("<ul>" + "".join(f"<li>{escape(redact(r))}</li>" for r in verdict.reasons) + "</ul>")
-    blocks.append("</div>")
-    rows = "".join(
-        f'<tr class="prodready-category" data-ready="{str(t.ready).lower()}">'
-        f"<td>{escape(t.domain)}</td><td>{escape(t.category)}</td>"
-        f"<td>{t.passed} / {t.required}</td><td>{t.failed + t.errors}</td><td>{t.skipped}</td>"
-        f'<td style="color:{_COLOURS[t.ready]}">{"ready" if t.ready else "not ready"}</td></tr>'
-        for t in verdict.categories
+    return [STYLE, '<div class="prodready" id="prodready">', *filter(None, sections), "</div>"]
+
+
+def _verdict(document: Mapping[str, Any]) -> str:
+    verdict = document["verdict"]
+    colour = GO if verdict["go"] else NO_GO
+    reasons = _list(verdict["reasons"])
+    categories = document["categories"]
+    passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
+    return (
+        f'<div id="prodready-verdict" data-decision="{verdict["decision"]}" '
+        f'style="border:3px solid {colour};padding:8px 12px;margin:8px 0">'
+        f'<h2 style="color:{colour};margin:0">READINESS: {verdict["decision"]}'
+        f'{" (incomplete)" if verdict["incomplete"] else ""}</h2>'
+        f"<p>{passed} cases passed, {required} required</p>{reasons}</div>"
     )
-    blocks.append(
-        '<table id="prodready-categories" style="border-collapse:collapse;margin-bottom:12px;">'
-        "<thead><tr><th>domain</th><th>category</th><th>passed / required</th><th>failed</th>"
-        f"<th>skipped</th><th>result</th></tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _executive_summary(document: Mapping[str, Any]) -> str:
+    cases, env = document["cases"], document["environment"]
+    passed = sum(1 for c in cases if c["outcome"] == "passed")
+    domains = sorted({c["domain"] for c in cases})
+    return (
+        '<h3 id="prodready-summary">Executive summary</h3>'
+        f"<p>{passed} of {len(cases)} readiness cases passed across {len(domains)} domain(s) "
+        f"({escape(', '.join(domains)) or 'none'}); decision <b>{document['verdict']['decision']}</b> "
+        f"under profile <b>{escape(env['profile'])}</b>, in {env['duration_s']:.1f} s.</p>"
     )
-    if verdict.failing:
-        items = "".join(
-            f"<li><code>{escape(r.nodeid)}</code> ({r.outcome}) {escape(redact(r.message))}</li>"
-            for r in verdict.failing
+
+
+def _categories(categories: Iterable[Mapping[str, Any]]) -> str:
+    rows = [
+        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["failed"] + c["errors"], c["skipped"],
+         _state(c["ready"], "ready", "not ready"))
+        for c in categories
+    ]
+    return _table("prodready-categories", "Categories",
+                  ("domain", "category", "passed / required", "failed", "skipped", "result"), rows)
+
+
+def _gates(cases: list[Mapping[str, Any]]) -> str:
+    if not cases:
+        return ""
+    parts = ['<h3 id="prodready-gates">Performance gates</h3>']
+    for case in cases:
+        fig = case["figures"]
+        lat, limits = fig["latency"], fig.get("limits", {})
+        cells = " ".join(
+            f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}" for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
         )
-        blocks.append(f'<div id="prodready-failing"><h3>Failing cases</h3><ul>{items}</ul></div>')
-    return blocks
+        parts.append(
+            f'<div class="prodready-gate" data-case="{escape(case["nodeid"])}">'
+            f"<p>{_state(case['outcome'] == 'passed', 'pass', case['outcome'])} <code>{escape(case['nodeid'])}</code>"
+            f"{' gate ' + escape(fig['gate']) if fig.get('gate') else ''}: n={lat['n']}; {cells} (ms); "
+            f"{lat.get('ops_per_s', 0):.0f} ops/s</p>{charts.latency_histogram(fig.get('samples_ms', []), limits)}</div>"
+        )
+    return "".join(parts)
+
+
+def _baseline(cases: list[Mapping[str, Any]]) -> str:
+    rows = [
+        (c["nodeid"], b["metric"], f"{b['baseline_ms']:.2f}", f"{b['measured_ms']:.2f}", f"{b['change_pct']:+.1f} %",
+         _state(not b["regressed"], "within bound", f"regressed (> {b['bound_pct']:g} %)"))
+        for c in cases
+        for b in [c["figures"]["baseline"]]
+    ]
+    title = f"Performance before / after (baseline {escape(cases[0]['figures']['baseline']['name'])})" if cases else ""
+    return _table("prodready-baseline", title, ("case", "metric", "before (ms)", "after (ms)", "change", "result"), rows)
+
+
+def _consistency(cases: list[Mapping[str, Any]]) -> str:
+    rows = [
+        (o["rule"], o["backend"], o["value"], o["threshold"], _state(o["passed"], "pass", "fail"),
+         "; ".join(" ".join(f"{k}={v}" for k, v in row.items()) for row in o.get("sample", [])[:5]))
+        for c in cases
+        for o in c["figures"]["consistency"]
+    ]
+    return _table("prodready-consistency", "Consistency rules",
+                  ("rule", "backend", "value", "threshold", "result", "sample of offenders"), rows)
+
+
+def _load(cases: list[Mapping[str, Any]]) -> str:
+    if not cases:
+        return ""
+    parts = ['<h3 id="prodready-load">Load tests</h3>']
+    for case in cases:
+        load = case["figures"]["load"]
+        parts.append(
+            f'<div class="prodready-load-case"><p>{_state(case["outcome"] == "passed", "pass", case["outcome"])} '
+            f"<code>{escape(case['nodeid'])}</code>: {load.get('requests', 0):,} requests, "
+            f"{load.get('rps', 0):.1f} req/s, error ratio {100 * load.get('error_ratio', 0):.2f} %, "
+            f"p50 {load.get('p50_ms', 0):.0f} / p95 {load.get('p95_ms', 0):.0f} / p99 {load.get('p99_ms', 0):.0f} ms</p>"
+            f"{charts.timeline(load.get('timeline', []), ('rps', 'p95_ms', 'failures_per_s'))}</div>"
+        )
+    return "".join(parts)
+
+
+def _issues(cases: list[Mapping[str, Any]]) -> str:
+    if not cases:
+        return '<h3 id="prodready-issues">Issues encountered</h3><p>None.</p>'
+    items = [
+        f"<li>{_state(c['severity'] == 'warn', 'warning', c['outcome'].upper())} <code>{escape(c['nodeid'])}</code> "
+        f"{escape(c['message'])}</li>"
+        for c in cases
+    ]
+    return f'<h3 id="prodready-issues">Issues encountered</h3><ul>{"".join(items)}</ul>'
+
+
+def _environment(env: Mapping[str, Any]) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items())
+    rows = [
+        ("profile", env["profile"]), ("target", env["target"]), ("sqlite", env.get("sqlite") or "-"),
+        ("python / sqlite", f"{env['python']} / {env.get('sqlite_library', '?')}"), ("versions", versions),
+        ("platform", env.get("platform", "")), ("started / finished", f"{env['started_at']} / {env['finished_at']}"),
+        ("xdist workers", env.get("workers", 0)),
+    ]
+    return _table("prodready-environment", "Environment", ("", ""), rows)
+
+
+def _table(table_id: str, title: str, head: Iterable[str], rows: list[tuple[Any, ...]]) -> str:
+    if not rows:
+        return ""
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<h3>{title}</h3><table id="{table_id}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(value: Any) -> str:
+    """Escape plain values; cells built by _state are already markup."""
+    return value.markup if isinstance(value, _Markup) else escape(str(value))
+
+
+class _Markup(str):
+    @property
+    def markup(self) -> str:
+        return str(self)
+
+
+def _state(good: bool, good_text: str, bad_text: str) -> _Markup:
+    return _Markup(f'<span class="{"ok" if good else "bad"}">{escape(good_text if good else bad_text)}</span>')
+
+
+def _limit(value: float | None) -> str:
+    return f" (limit {value:g})" if value is not None else ""
+
+
+def _list(items: Iterable[str]) -> str:
+    items = list(items)
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""

@@ -17,13 +17,13 @@ from typing import Any
 
 from ..run_state import RunState
 from ..settings import Settings
-from .redaction import redact, redact_mapping
+from .redaction import Redactor
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
 
 
-def build_document(state: RunState, settings: Settings) -> dict[str, Any]:
+def build_document(state: RunState, settings: Settings, redactor: Redactor) -> dict[str, Any]:
     """Everything the run decided and measured, as JSON-ready data."""
     verdict = state.verdict
     assert verdict is not None
@@ -34,7 +34,7 @@ def build_document(state: RunState, settings: Settings) -> dict[str, Any]:
             "decision": verdict.label,
             "go": verdict.go,
             "incomplete": verdict.incomplete,
-            "reasons": [redact(r) for r in verdict.reasons],
+            "reasons": [redactor.text(r) for r in verdict.reasons],
             "failing_cases": [r.nodeid for r in verdict.failing],
         },
         "categories": [
@@ -52,10 +52,10 @@ def build_document(state: RunState, settings: Settings) -> dict[str, Any]:
             for t in verdict.categories
         ],
         "cases": [
-            {**record.to_dict(), "message": redact(record.message)} for record in state.ordered_records()
+            record.to_dict() for record in state.ordered_records()
         ],
         "environment": {
-            **redact_mapping(
+            **redactor.value(
                 {
                     "profile": settings.profile,
                     "target": settings.target,

@@ -7,14 +7,14 @@ from typing import Iterator, Sequence
 
 from ..settings import Settings
 from ..verdict import Verdict
-from .redaction import redact
+from .redaction import Redactor
 
 Line = tuple[str, dict[str, bool]]
 
 
-def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path]) -> Iterator[Line]:
+def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], redactor: Redactor) -> Iterator[Line]:
     """Lines with their markup (``green`` / ``red`` / ``bold``) for pytest's writer."""
-    yield f"profile {settings.profile}; target {redact(settings.target)}", {}
+    yield f"profile {settings.profile}; target {redactor.text(settings.target)}", {}
     width = max([len(f"{t.domain} / {t.category}") for t in verdict.categories] + [20])
     yield f"  {'category':<{width}}  passed/required  result", {"bold": True}
     for tally in verdict.categories:
@@ -22,10 +22,10 @@ def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path]) -
         state = "ok" if tally.ready else "NOT READY"
         yield f"  {label:<{width}}  {tally.passed:>6}/{tally.required:<8}  {state}", {"red": not tally.ready}
     for record in verdict.failing:
-        message = f" - {redact(record.message)}" if record.message else ""
+        message = f" - {redactor.text(record.message)}" if record.message else ""
         yield f"  {record.outcome.upper()} {record.nodeid}{message}", {"red": True}
     for reason in verdict.reasons:
-        yield f"  reason: {redact(reason)}", {"red": True}
+        yield f"  reason: {redactor.text(reason)}", {"red": True}
     for path in files:
         yield f"  report: {path}", {}
     passed, required = verdict.total_passed, verdict.total_required

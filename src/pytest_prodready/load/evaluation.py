@@ -1,0 +1,19 @@
+"""Judging one load run against its limits, apart from the pytest hook that calls it."""
+
+from __future__ import annotations
+
+from ..gates.evaluation import GateOutcome
+from . import thresholds
+from .results import LoadResult
+from .thresholds import LoadSpec
+
+
+def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
+    """Figures for the reports and, when a limit was missed, a one-line reason with context.
+
+    ``error ratio 10.2 % > 1 %; p95 231 ms > 200 ms (1,950 req, 97.5 req/s)``
+    """
+    figures = {"load": {**result.to_dict(), "plan": spec.plan()}, "limits": spec.limits()}
+    misses = thresholds.check(spec, result)
+    failures = [f"{'; '.join(misses)} ({result.context()})"] if misses else []
+    return GateOutcome(figures=figures, failures=failures)

@@ -1,0 +1,137 @@
+"""The object the ``load_runner`` fixture hands a test: ``run(locustfile, host, **overrides)``.
+
+It turns the test's ``@pytest.mark.load(...)`` into a run plan, runs it,
+prints progress and the one-line summary on the terminal (past output
+capture, so long runs show signs of life), and records the result on the
+test item; the plugin judges it after the test body.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pytest
+
+from ..gates.thresholds import ThresholdError
+from ..keys import LOAD_KEY
+from .loopback import RemoteHostError
+from .results import LoadResult, LoadResultError
+from .runner import API_KEY_ENV, LoadPlan, LoadRunError, run_load
+from .thresholds import LoadSpec, parse_load
+
+Record = Callable[[LoadSpec, LoadResult], None]
+Report = Callable[[str], None]
+
+
+class LoadHarness:
+    """Runs locust for one test, with the marker's parameters as defaults."""
+
+    def __init__(
+        self,
+        marker_kwargs: Mapping[str, Any],
+        where: str,
+        search_dirs: list[Path],
+        workdir: Callable[[], Path],
+        *,
+        allow_remote: bool,
+        record: Record,
+        report: Report,
+    ):
+        self.marker_kwargs = dict(marker_kwargs)
+        self.where = where
+        self.search_dirs = search_dirs
+        self.workdir = workdir
+        self.allow_remote = allow_remote
+        self.record = record
+        self.report = report
+
+    def run(
+        self,
+        locustfile: str | Path,
+        host: str,
+        *,
+        api_key: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> LoadResult:
+        """Run ``locustfile`` against ``host`` (loopback only) and return what locust measured.
+
+        ``api_key`` reaches the locustfile as ``PRODREADY_API_KEY``; ``env``
+        adds other variables; keyword ``overrides`` replace the marker's
+        values for this run.  The test's last run is judged after the test.
+        """
+        try:
+            spec = parse_load({**self.marker_kwargs, **overrides}, self.where)
+            extra = {**(env or {}), **({API_KEY_ENV: api_key} if api_key else {})}
+            plan = LoadPlan(self.locate(locustfile), host, spec, self.workdir(), extra, self.allow_remote)
+            result = run_load(plan, progress=self.report)
+        except (ThresholdError, RemoteHostError, LoadRunError, LoadResultError) as exc:
+            pytest.fail(str(exc), pytrace=False)
+        self.report(f"load {result.summary()}")
+        self.record(spec, result)
+        return result
+
+    def locate(self, locustfile: str | Path) -> Path:
+        """An absolute path as is; a relative one next to the test file first, then under the rootdir."""
+        path = Path(locustfile)
+        if path.is_absolute():
+            return path
+        candidates = [folder / path for folder in self.search_dirs]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise LoadRunError(f"locustfile {locustfile} not found (looked in {', '.join(map(str, self.search_dirs))})")
+        return found.resolve()
+
+
+def harness_for(item: pytest.Item, tmp_path_factory: pytest.TempPathFactory) -> LoadHarness:
+    """A harness bound to ``item``: its marker, its folder, its stash, the run's options."""
+    config = item.config
+    marker = item.get_closest_marker("load")
+
+    def record(spec: LoadSpec, result: LoadResult) -> None:
+        item.stash[LOAD_KEY] = (spec, result)
+
+    return LoadHarness(
+        marker.kwargs if marker is not None else {},
+        item.nodeid,
+        [item.path.parent, config.rootpath, config.invocation_params.dir],
+        lambda: tmp_path_factory.mktemp("load"),
+        allow_remote=bool(config.getoption("prodready_allow_remote_load", default=False)),
+        record=record,
+        report=terminal_reporter(config),
+    )
+
+
+def terminal_reporter(config: pytest.Config) -> Report:
+    """Write lines on the terminal even while pytest captures output (no-op without a terminal)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+
+    def report(line: str) -> None:
+        if terminal is None:
+            return
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            terminal.write_line(line)
+
+    return report
+
+
+def check_marker(item: pytest.Item) -> None:
+    """Reject a misused ``@pytest.mark.load`` at collection, before anything runs.
+
+    Limits or run settings with no ``load_runner`` to measure them would
+    never be checked; a bare ``load(name=...)`` only files the case.
+    """
+    marker = item.get_closest_marker("load")
+    if marker is None:
+        return
+    if marker.args:
+        raise ThresholdError(f"{item.nodeid}: @pytest.mark.load takes keyword arguments only, got {marker.args!r}")
+    parse_load(marker.kwargs, item.nodeid)
+    settings = set(marker.kwargs) - {"name"}
+    if settings and "load_runner" not in getattr(item, "fixturenames", ()):
+        raise ThresholdError(
+            f"{item.nodeid}: @pytest.mark.load({', '.join(sorted(settings))}=...) needs the 'load_runner' fixture"
+        )

@@ -1,0 +1,66 @@
+"""Load goes to loopback only, unless the user explicitly allows a remote host.
+
+A load test aimed at the wrong host is a denial-of-service attack, so the
+host is resolved and checked before the load generator even starts; every
+address it resolves to must be a loopback address.  The same check guards
+each socket the load generator opens (see ``agent``), which also covers
+absolute URLs written into a locustfile.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+ALLOW_OPTION = "--prodready-allow-remote-load"
+
+
+class RemoteHostError(ValueError):
+    """A load target that is not on this machine's loopback interface."""
+
+
+def host_of(url: str) -> str:
+    """The host part of a base URL (``http://127.0.0.1:8000`` -> ``127.0.0.1``)."""
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    if not parts.hostname:
+        raise RemoteHostError(f"load target {url!r} has no host")
+    return parts.hostname
+
+
+def loopback_addresses(host: str) -> list[str]:
+    """Every address ``host`` resolves to, if all of them are loopback; raises otherwise."""
+    try:
+        addresses = sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    except socket.gaierror as exc:
+        raise RemoteHostError(f"load target host {host!r} does not resolve ({exc.strerror})") from exc
+    remote = [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback]
+    if remote or not addresses:
+        raise RemoteHostError(
+            f"refusing to send load to {host!r} ({', '.join(remote) or 'no address'}): load targets must be "
+            f"loopback (127.0.0.1, ::1, localhost); pass {ALLOW_OPTION} to load a remote host on purpose"
+        )
+    return addresses
+
+
+def check_target(url: str, allow_remote: bool = False) -> None:
+    """Refuse a non-loopback load target before any connection is attempted."""
+    host = host_of(url)
+    if not allow_remote:
+        loopback_addresses(host)
+
+
+def refuse_remote(address: Any, checked: set[str]) -> None:
+    """The connect-time guard: PermissionError for a socket address whose host is not loopback.
+
+    ``checked`` remembers hosts already found to be loopback; non-tuple
+    addresses (Unix sockets) are local by nature.
+    """
+    if not isinstance(address, tuple) or address[0] in checked:
+        return
+    try:
+        loopback_addresses(str(address[0]))
+    except RemoteHostError as exc:
+        raise PermissionError(str(exc)) from None
+    checked.add(address[0])

@@ -1,0 +1,125 @@
+"""``@pytest.mark.load(...)``: run parameters and pass/fail limits, parsed once, errors name the key.
+
+Number checks are the performance gates' own (``gates.thresholds``), so a
+bad value reads the same in both places: ``p95_ms=-1`` or ``users=0``
+stops the run before it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..gates.thresholds import ThresholdError, fraction, positive_number, whole_number
+
+if TYPE_CHECKING:
+    from .results import LoadResult
+
+LATENCY_LIMITS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms")
+LIMIT_KEYS = ("max_error_ratio", *LATENCY_LIMITS, "min_rps")
+DEFAULT_MAX_ERROR_RATIO = 0.01
+# Without max_requests the cap is duration x this rate: far above what loopback can serve, still finite.
+DEFAULT_CAP_RPS = 10_000
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """How hard to push (users, spawn rate, time, request cap) and what must hold afterwards."""
+
+    name: str = ""
+    users: int = 10
+    spawn_rate: float = 10.0
+    duration_s: int = 10
+    max_requests: int | None = None
+    processes: int = 1
+    stop_timeout_s: int = 0
+    steady_state: bool = False
+    max_error_ratio: float | None = DEFAULT_MAX_ERROR_RATIO
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    mean_ms: float | None = None
+    min_rps: float | None = None
+
+    @property
+    def request_cap(self) -> int:
+        """Every run is bounded in requests as well as in time."""
+        return self.max_requests or self.duration_s * DEFAULT_CAP_RPS
+
+    def limits(self) -> dict[str, float]:
+        """The limits that are set, for reports."""
+        return {key: getattr(self, key) for key in LIMIT_KEYS if getattr(self, key) is not None}
+
+    def plan(self) -> dict[str, Any]:
+        """The run parameters, for reports."""
+        data = asdict(self)
+        return {key: data[key] for key in ("users", "spawn_rate", "duration_s", "processes", "steady_state")} | {
+            "max_requests": self.request_cap
+        }
+
+
+SPEC_KEYS = tuple(f.name for f in fields(LoadSpec))
+_COUNTS = {"users": 1, "max_requests": 1, "processes": 1, "stop_timeout_s": 0}
+_ALIASES = {"duration": "duration_s", "stop_timeout": "stop_timeout_s"}
+
+
+def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
+    """Build a LoadSpec from marker kwargs (and ``run()`` overrides); ``where`` prefixes errors."""
+    values: dict[str, Any] = {}
+    for given, value in raw.items():
+        key = _ALIASES.get(given, given)
+        label = f"{where}: {given}"
+        if key in _COUNTS:
+            values[key] = whole_number(value, _COUNTS[key], label)
+        elif key == "duration_s":
+            values[key] = parse_duration(value, label)
+        elif key == "max_error_ratio":
+            values[key] = None if value is None else fraction(value, label)
+        elif key in ("spawn_rate", *LATENCY_LIMITS, "min_rps"):
+            values[key] = positive_number(value, label)
+        elif key == "steady_state":
+            values[key] = _flag(value, label)
+        elif key == "name":
+            values[key] = str(value)
+        else:
+            allowed = ", ".join(sorted({*SPEC_KEYS, *_ALIASES} - {"name", *_ALIASES.values()}))
+            raise ThresholdError(f"{where}: unknown load key {given!r} (expected one of: {allowed})")
+    return LoadSpec(**values)
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """Whole seconds from ``20``, ``"20s"``, ``"1m30s"`` or ``"1h"`` (locust's --run-time takes seconds)."""
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match and any(match.groups()):
+            hours, minutes, seconds = (int(part or 0) for part in match.groups())
+            value = hours * 3600 + minutes * 60 + seconds
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ThresholdError(f"{where}: expected a duration like 20, '20s' or '1m30s' (at least 1 s), got {value!r}")
+    return value
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ThresholdError(f"{where}: expected True or False, got {value!r}")
+    return value
+
+
+def check(spec: LoadSpec, result: LoadResult) -> list[str]:
+    """Every limit the run missed, worded like 'error ratio 10.2 % > 1 %' or 'p95 231 ms > 200 ms'."""
+    if result.requests == 0:
+        return ["no request completed"]
+    misses = []
+    if 0 < result.users < spec.users:
+        misses.append(f"only {result.users} of {spec.users} users were running at once")
+    if spec.max_error_ratio is not None and result.error_ratio > spec.max_error_ratio:
+        misses.append(f"error ratio {result.error_ratio * 100:.1f} % > {spec.max_error_ratio * 100:g} %")
+    for key in LATENCY_LIMITS:
+        limit, measured = getattr(spec, key), getattr(result, key)
+        if limit is not None and measured > limit:
+            misses.append(f"{key[:-3]} {measured:.0f} ms > {limit:g} ms")
+    if spec.min_rps is not None and result.rps < spec.min_rps:
+        misses.append(f"throughput {result.rps:.1f} req/s < {spec.min_rps:g} req/s")
+    return misses

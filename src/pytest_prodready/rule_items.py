@@ -1,0 +1,116 @@
+"""Rule files as pytest items: one test per declared consistency rule, no Python written.
+
+pytest collects a ``prodready.toml`` wherever it looks, and a pyproject.toml
+that declares ``[tool.prodready.consistency]``.  A run whose arguments come
+from ``testpaths`` never visits the rootdir's pyproject.toml, so its rules are
+added to the run's arguments.  A mistake in a rule file is a collection error
+of one line that names the file, the rule and the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from pathlib import Path
+from typing import Any, Coroutine, Iterator, TypeVar
+
+import pytest
+
+from .checks.rulebook import RuleBook, declares_rules, load
+from .checks.rules import Outcome, RuleError, RuleSpec
+from .checks.runner import CheckError, run_rule
+from .keys import FIGURES_KEY, SETTINGS_KEY
+
+T = TypeVar("T")
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be collected; shown as its one-line message."""
+
+
+class RuleFailed(Exception):
+    """A rule whose value misses its threshold; shown as the rule's message."""
+
+
+class ConsistencyWarning(UserWarning):
+    """A rule of severity 'warn' missed its threshold: reported, not failed."""
+
+
+def collect_rule_file(file_path: Path, parent: pytest.Collector) -> "RuleFile | None":
+    """The collector for a rule file, or None for any other file."""
+    if declares_rules(file_path):
+        return RuleFile.from_parent(parent, path=file_path)
+    return None
+
+
+def add_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
+    """Collect the rootdir pyproject's rules in runs whose arguments come from ``testpaths``."""
+    if pyproject is None or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    if declares_rules(pyproject) and str(pyproject) not in config.args:
+        config.args.append(str(pyproject))
+
+
+class RuleFile(pytest.File):
+    """A pyproject.toml or prodready.toml holding consistency rules."""
+
+    def collect(self) -> Iterator["RuleItem"]:
+        settings = self.config.stash[SETTINGS_KEY]
+        try:
+            book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite)
+        except RuleError as exc:
+            raise RuleFileError(str(exc)) from None
+        for spec in book.rules:
+            yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, RuleFileError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class RuleItem(pytest.Item):
+    """One consistency rule, counted in the verdict under ``consistency / <rule name>``."""
+
+    def __init__(self, *, spec: RuleSpec, book: RuleBook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.book = book
+        self.add_marker(pytest.mark.consistency(rule=spec.name, severity=spec.severity))
+
+    def runtest(self) -> None:
+        source, compare_to = self.book.sources(self.spec)
+        outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
+        self.stash.setdefault(FIGURES_KEY, {}).setdefault("consistency", []).append(outcome.to_figures())
+        if outcome.passed:
+            return
+        if self.spec.severity == "warn":
+            warnings.warn(ConsistencyWarning(outcome.message), stacklevel=1)
+            return
+        raise RuleFailed(outcome.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, (RuleFailed, CheckError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"consistency rule {self.spec.name} ({self.spec.check})"
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a private event loop, leaving any loop pytest-asyncio keeps untouched."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def _shown(path: Path, rootpath: Path) -> str:
+    """The rule file as errors name it: relative to the rootdir when it lies below it."""
+    try:
+        return str(path.relative_to(rootpath))
+    except ValueError:
+        return str(path)

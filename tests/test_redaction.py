@@ -1,0 +1,113 @@
+"""Secrets never reach a report: DSN passwords, secret-named key=value pairs and mapping keys."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_prodready.report.redaction import MASK, Redactor, redact
+
+redact_mapping = Redactor().value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bolt://neo4j:s3cret@host:7687", "bolt://neo4j:***@host:7687"),
+        ("postgresql://u:p@h/db", "postgresql://u:***@h/db"),
+        ("neo4j+s://neo4j:p%40ss@db.example.com:7687/x", "neo4j+s://neo4j:***@db.example.com:7687/x"),
+        ("connect failed: bolt://admin:hunter2@10.0.0.5:7687 refused", "connect failed: bolt://admin:***@10.0.0.5:7687 refused"),
+        ("api_key=abc123", "api_key=***"),
+        ("API-KEY=abc123", "API-KEY=***"),
+        ("token: xyz", "token: ***"),
+        ("GET /x?user=bob&password=hunter2&page=2", "GET /x?user=bob&password=***&page=2"),
+        ("NEO4J_PASSWORD=s3cret other=1", "NEO4J_PASSWORD=*** other=1"),
+        ("client_secret = abc; next", "client_secret = ***; next"),
+        ('DB_PASSWORD="two words"', 'DB_PASSWORD="***"'),
+        ("{'password': 'hunter2', 'user': 'bob'}", "{'password': '***', 'user': 'bob'}"),
+        ('{"api_key": "k-1", "n": 2}', '{"api_key": "***", "n": 2}'),
+    ],
+)
+def test_secrets_are_masked(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pytest_prodready.reference:create_target",
+        "bolt://localhost:7687",
+        "http://user@host/path",
+        "https://example.com/a?b=c",
+        "sqlite:///tmp/app.db",
+        "p95 80.0 ms > 50 ms (n=20; p50 80.0, p95 80.0, p99 80.0, max 80.0)",
+        "smoke / connectivity: only 4 of 5 required cases ran",
+        "assert 'token' in headers",
+        "",
+    ],
+)
+def test_non_secrets_are_untouched(text):
+    assert redact(text) == text
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters=":="), max_size=80))
+def test_text_without_separators_is_untouched(text):
+    """Both patterns need a ':' or '='; anything else passes through byte for byte."""
+    assert redact(text) == text
+
+
+@given(st.text(max_size=80))
+def test_redaction_is_idempotent(text):
+    once = redact(text)
+    assert redact(once) == once
+
+
+@given(st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True))
+def test_password_of_a_dsn_never_survives(password):
+    redacted = redact(f"bolt://neo4j:{password}@graph.internal:7687")
+    assert redacted == "bolt://neo4j:***@graph.internal:7687"
+
+
+def test_mapping_masks_secret_named_keys_and_redacts_strings():
+    clean = redact_mapping(
+        {
+            "password": "hunter2",
+            "neo4j_auth": "neo4j/pw",
+            "API_KEY": 12345,
+            "dsn": "bolt://neo4j:pw@h:7687",
+            "nested": {"client_secret": "s", "port": 7687},
+            "target": "mine:build",
+            "profile": "production",
+            "sqlite": None,
+        }
+    )
+    assert clean == {
+        "password": MASK,
+        "neo4j_auth": MASK,
+        "API_KEY": MASK,
+        "dsn": "bolt://neo4j:***@h:7687",
+        "nested": {"client_secret": MASK, "port": 7687},
+        "target": "mine:build",
+        "profile": "production",
+        "sqlite": None,
+    }
+
+
+def test_mapping_keeps_empty_secret_values_visible():
+    """An unset secret is shown as unset, not as a mask suggesting one exists."""
+    assert redact_mapping({"token": None, "password": ""}) == {"token": None, "password": ""}
+
+
+def test_mapping_does_not_mutate_input():
+    original = {"password": "x", "nested": {"token": "y"}}
+    redact_mapping(original)
+    assert original == {"password": "x", "nested": {"token": "y"}}
+
+
+def test_known_secret_values_from_the_environment_are_masked_anywhere():
+    redactor = Redactor.from_environment({"NEO4J_PASSWORD": "correct-horse", "HOME": "/root", "API_TOKEN": "abc"})
+    assert redactor.text("login as neo4j with correct-horse failed") == f"login as neo4j with {MASK} failed"
+    assert redactor.text("HOME is /root") == "HOME is /root", "only secret-named variables are secrets"
+    assert redactor.text("abc is too short to be masked") == "abc is too short to be masked"
+    assert redactor.value({"rows": [{"note": "correct-horse"}], "n": 3}) == {"rows": [{"note": MASK}], "n": 3}
