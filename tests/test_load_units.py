@@ -232,3 +232,14 @@ def test_health_documents():
     untimed = {"status": "healthy", "dependencies": {"db": {"status": "healthy"}}}
     assert "no response_time_ms" in health_document_problems(response(200, untimed, "application/json"))[0]
     assert "no 'dependencies'" in health_document_problems(response(200, {"status": "healthy"}, "application/json"))[0]
+
+
+def test_timeline_rates_come_from_the_counts_between_rows():
+    from pytest_prodready.load.results import with_rates
+
+    rows = with_rates([
+        {"t_s": 1.0, "requests": 60, "failures": 0, "rps": 0.0},
+        {"t_s": 2.0, "requests": 130, "failures": 5, "rps": 0.0},
+        {"t_s": 4.0, "requests": 230, "failures": 5, "rps": 0.0},
+    ])
+    assert [(r["rps"], r["failures_per_s"]) for r in rows] == [(60.0, 0.0), (70.0, 5.0), (50.0, 0.0)]

@@ -111,3 +111,14 @@ def test_known_secret_values_from_the_environment_are_masked_anywhere():
     assert redactor.text("HOME is /root") == "HOME is /root", "only secret-named variables are secrets"
     assert redactor.text("abc is too short to be masked") == "abc is too short to be masked"
     assert redactor.value({"rows": [{"note": "correct-horse"}], "n": 3}) == {"rows": [{"note": MASK}], "n": 3}
+
+
+@pytest.mark.parametrize("name", ["passed", "passes", "bypass_cache", "author", "compass"])
+def test_words_that_merely_contain_pass_or_auth_are_not_secrets(name):
+    assert Redactor().value({name: "visible"}) == {name: "visible"}
+    assert redact(f"{name}: visible") == f"{name}: visible"
+
+
+@pytest.mark.parametrize("name", ["DB_PASS", "neo4j_auth", "apiKey", "PGPASSWORD", "client-secret", "pwd"])
+def test_names_holding_a_secret_word_are_secrets(name):
+    assert Redactor().value({name: "hidden"}) == {name: MASK}

@@ -162,7 +162,23 @@ def read_timeline(path: Path) -> tuple[list[dict[str, Any]], str]:
             stopped_by = str(row["event"])
         else:
             rows.append(row)
-    return rows, stopped_by
+    return with_rates(rows), stopped_by
+
+
+def with_rates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-interval req/s and failures/s from the cumulative counts.
+
+    locust's own ``current_rps`` averages a window that ends two seconds back,
+    so it reads 0 through a short run; the counts between rows do not lag.
+    """
+    previous = {"t_s": 0.0, "requests": 0, "failures": 0}
+    for row in rows:
+        span = float(row.get("t_s", 0.0)) - float(previous["t_s"])
+        if span > 0 and "requests" in row:
+            row["rps"] = round((row["requests"] - previous["requests"]) / span, 2)
+            row["failures_per_s"] = round((row.get("failures", 0) - previous["failures"]) / span, 2)
+        previous = {"t_s": row.get("t_s", 0.0), "requests": row.get("requests", 0), "failures": row.get("failures", 0)}
+    return rows
 
 
 def latest_row(path: Path) -> dict[str, Any] | None:

@@ -14,10 +14,12 @@ from typing import Any, Iterable, Mapping
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words and numbers
-SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|credential|auth)", re.IGNORECASE)
+# A secret word, or "pass" / "pwd" / "auth" standing as a word of a name ("DB_PASS", not "passed").
+SECRET_WORD = r"(?:password|passwd|passphrase|secret|token|api[_-]?key|credential|(?<![a-z])(?:pass|pwd|auth)(?![a-z]))"
+SECRET_NAME = re.compile(SECRET_WORD, re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.IGNORECASE)
 _KEY_VALUE = re.compile(
-    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z0-9_-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key)[A-Za-z0-9_-]*)"
+    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z0-9_-]*" + SECRET_WORD + r"[A-Za-z0-9_-]*)"
     r"(?P<sep>['\"]?\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)",
     re.IGNORECASE,
 )
