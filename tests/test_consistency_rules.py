@@ -169,7 +169,8 @@ def test_declared_rules_run_and_give_the_verdict(project):
     assert cases["orphaned_relationships"]["message"].startswith("orphaned_relationships: 3 > 0 (threshold == 0;")
     assert cases["missing_evidence"]["figures"]["consistency"][0]["value"] == 7
     assert cases["no_blank_evidence"]["figures"]["consistency"][0]["value"] == 7
-    assert cases["duplicate_semantic_ids"]["outcome"] == "passed"
+    assert cases["duplicate_semantic_ids"]["outcome"] == "warned"
+    assert [w["nodeid"] for w in report(project)["verdict"]["warnings"]] == ["pyproject.toml::duplicate_semantic_ids"]
 
 
 def test_a_prodready_toml_is_collected_where_pytest_looks(project):

@@ -333,10 +333,11 @@ def test_json_report_validates_and_holds_the_gate_figures(project):
     result = pytester.runpytest_inprocess()
     assert result.ret == 0
     document = read_report(pytester.path / "reports" / "readiness.json")
-    assert document["verdict"] == {"decision": "GO", "go": True, "incomplete": False, "reasons": [], "failing_cases": []}
+    assert document["verdict"] == {"decision": "GO", "headline": "GO", "go": True, "incomplete": False, "blocked": False,
+                                   "reasons": [], "failing_cases": [], "warnings": []}
     assert document["categories"] == [
-        {"domain": "performance gates", "category": "inline gates", "required": 0, "passed": 1, "failed": 0,
-         "errors": 0, "skipped": 0, "pass_rate": 100.0, "ready": True}
+        {"domain": "performance gates", "category": "inline gates", "required": 0, "passed": 1, "warned": 0,
+         "failed": 0, "errors": 0, "skipped": 0, "pass_rate": 100.0, "ready": True}
     ]
     (case,) = document["cases"]
     assert case["nodeid"] == "test_gate.py::test_gate"

@@ -107,7 +107,7 @@ def test_reference_target_is_go_with_35_cases_and_both_reports(suite_project):
 
 
 def test_one_broken_operation_is_no_go_naming_the_cases(suite_project):
-    result = run_suite(suite_project, "--prodready-target", "adapters:terminate_forgets")
+    result = run_suite(suite_project, "--prodready-target", "adapters:terminate_forgets", "--prodready-allow-writes")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*FAILED*test_terminate_session*", "*READINESS: NO-GO*"])
     assert failing(suite_project) == ["test_complete_session_task_memory_workflow", "test_terminate_session"]
@@ -122,7 +122,7 @@ def test_deselected_cases_make_too_few_for_go(suite_project):
 
 def test_slow_search_fails_the_semantic_search_gate(suite_project):
     suite_project.path.joinpath("pyproject.toml").write_text(SMALL_PROJECT + FEW_SEARCH_SAMPLES)
-    result = run_suite(suite_project, "--prodready-target", "adapters:slow_search")
+    result = run_suite(suite_project, "--prodready-target", "adapters:slow_search", "--prodready-allow-writes")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*test_semantic_search_under_500ms*p95 6??.* ms > 500 ms*"])
     assert failing(suite_project) == ["test_semantic_search_under_500ms"]

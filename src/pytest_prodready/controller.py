@@ -8,6 +8,7 @@ distributed run and a serial run are judged from identical records.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Generator
 
 import pytest
@@ -18,10 +19,18 @@ from html import escape
 from .keys import REDACTOR_KEY, SETTINGS_KEY
 from .report.readiness_json import build_document
 from .report import files as report_files
+from .report import markdown
 from .report import terminal
 from .run_state import RunState
 from .settings import Settings
 from .verdict import decide
+
+
+# Exit statuses a NO-GO turns into 1; a blocked run ran nothing, which pytest calls "no tests collected".
+_JUDGED_EXITS = {
+    False: (pytest.ExitCode.OK,),
+    True: (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED),
+}
 
 
 class ReadinessController:
@@ -37,8 +46,8 @@ class ReadinessController:
 
     @property
     def judging(self) -> bool:
-        """Silent unless a readiness case ran or a prodready option was given."""
-        return self.state.active or self.settings.explicit
+        """Silent unless a readiness case ran, a prodready option was given or the wait blocked the run."""
+        return self.state.active or self.settings.explicit or self.state.blocked is not None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = getattr(report, "prodready", None)
@@ -63,16 +72,21 @@ class ReadinessController:
         if not self.judging:
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        verdict = decide(self.state.ordered_records(), self.settings.requirements, incomplete=interrupted)
+        verdict = decide(
+            self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked
+        )
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, self.config.stash[REDACTOR_KEY])
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
+        self.state.report_files.extend(
+            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, self.config.stash[REDACTOR_KEY])
+        )
         if self.settings.save_baseline:
             gated = [(r.nodeid, r.figures["latency"]) for r in self.state.ordered_records() if "latency" in r.figures]
             self.state.report_files.append(
                 baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated).resolve()
             )
-        if not verdict.go and session.exitstatus == pytest.ExitCode.OK:
+        if not verdict.go and session.exitstatus in _JUDGED_EXITS[verdict.blocked]:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -68,7 +68,7 @@ def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def consistency(readiness_figures: dict[str, Any]) -> Consistency:
+def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings) -> Consistency:
     """Data-consistency rules as assertions: ``await consistency.assert_no_orphans(db, child=..., parent=...)``.
 
     ``assert_integrity``, ``assert_foreign_keys``, ``assert_tables``,
@@ -79,7 +79,7 @@ def consistency(readiness_figures: dict[str, Any]) -> Consistency:
     missed threshold fails with the rule, its value and a sample of the
     offending rows; every outcome is added to this case's report figures.
     """
-    return Consistency(readiness_figures)
+    return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -115,7 +115,7 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
     path = prodready_settings.sqlite or getattr(target, "database_path", None)
     if path is None:
         pytest.fail("no SQLite database to check: the target has none; pass --prodready-sqlite PATH", pytrace=False)
-    probe = SQLiteProbe(path)
+    probe = SQLiteProbe(path, prodready_settings.timeouts.query_s)
     try:
         await probe.open()
     except ProbeError as exc:
@@ -164,7 +164,7 @@ def reference_app(prodready_settings: Settings, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture
-def api_readiness(readiness_figures: dict[str, Any]) -> Iterator[ReadinessFactory]:
+def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Settings) -> Iterator[ReadinessFactory]:
     """API readiness checks against any base URL: ``checks = api_readiness(url, key, routes)``.
 
     ``checks.assert_auth()`` (every route rejects a missing or wrong key,
@@ -173,6 +173,7 @@ def api_readiness(readiness_figures: dict[str, Any]) -> Iterator[ReadinessFactor
     ``assert_health()`` (each dependency with status and response time),
     ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
     """
-    factory = ReadinessFactory(readiness_figures)
+    timeouts = prodready_settings.timeouts
+    factory = ReadinessFactory(readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s)
     yield factory
     factory.close()

@@ -18,6 +18,8 @@ MARKERS = {
     "load": "load(...): a load test run by locust against an HTTP service on loopback.",
     "api_readiness": "api_readiness(check=...): an API readiness check (authentication, security headers, "
     "RFC 7807 errors, health, rate limiting) counted in the verdict.",
+    "writes": "writes: the case writes to the system under test; skipped against a --prodready-target "
+    "unless --prodready-allow-writes is given.",
 }
 
 SEVERITIES = ("fail", "warn")

@@ -27,7 +27,11 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     sqlite_db,
     target,
 )
+from . import case_warnings
+from .readiness_wait import ReadinessWait, add_options as add_wait_options
 from .gates import evaluation
+from .interrupts import SigtermGuard
+from . import read_only
 from .gates.evaluation import GateOutcome
 from .gates.thresholds import ThresholdError
 from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
@@ -67,6 +71,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="figure compared with the baseline: p50_ms, p95_ms (default), p99_ms, mean_ms, max_ms.")
     group.addoption("--prodready-baseline-dir", metavar="DIR",
                     help="folder of baseline files (default .prodready/baselines).")
+    group.addoption("--prodready-allow-writes", action="store_true", default=None,
+                    help="let cases marked 'writes' run against a --prodready-target (skipped by default).")
+    group.addoption("--prodready-summary-md", metavar="PATH",
+                    help="also write the verdict as Markdown (appended to $GITHUB_STEP_SUMMARY when set).")
+    add_wait_options(group)
     group.addoption(ALLOW_OPTION, action="store_true", default=False,
                     help="let load tests target a non-loopback host (refused by default).")
 
@@ -87,6 +96,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         return
     config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
+    waiter = ReadinessWait.from_options(config, state)
+    if waiter is not None:
+        config.pluginmanager.register(waiter, "prodready-wait")
+    guard = SigtermGuard()
+    guard.install()
+    config.pluginmanager.register(guard, "prodready-sigterm")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(HtmlSections(config, state), "prodready-html")
         report_files.claim_html_report(config, settings)
@@ -128,10 +143,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if "latency" not in getattr(item, "fixturenames", ()):
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(item)
+            severity = case_warnings.declared_severity(item, settings.escalate_warnings)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
-            item.stash[INFO_KEY] = info
+            item.stash[INFO_KEY] = {**info, "severity": severity}
+        if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
+            item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -156,7 +174,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         _judge(item, outcome)
     load = item.stash.get(LOAD_KEY, None)
     if load is not None:
-        _judge(item, load_evaluation.evaluate(*load))
+        escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
+        _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
     return result
 
 
@@ -164,6 +183,7 @@ def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
     """Attach an outcome's figures to the case, and fail it when a limit was missed."""
     item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
     item.user_properties.extend(junit_properties(outcome.figures))
+    case_warnings.note(item, outcome.warnings)
     if outcome.failures:
         pytest.fail(outcome.message, pytrace=False)
 
@@ -179,6 +199,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
         if report.failed:
             _mask_secrets(report, redactor)
+        case_warnings.soften(report)
     return report
 
 

@@ -9,12 +9,13 @@ ships report attributes from workers to the controller as JSON-like values.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-OUTCOMES = ("passed", "failed", "error", "skipped")
+# "warned": the case passed but missed a warn level (or failed at severity warn).
+OUTCOMES = ("passed", "warned", "failed", "error", "skipped")
 
 # The worst phase outcome wins when a case's setup, call and teardown disagree.
-_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+_RANK = {"passed": 0, "warned": 1, "skipped": 2, "failed": 3, "error": 4}
 
 
 @dataclass
@@ -49,13 +50,19 @@ class CaseResult:
         self.figures.update(figures)
         if _RANK[outcome] > _RANK[self.outcome]:
             self.outcome = outcome
-            self.message = message or self.message
+            self.message = message or "; ".join(figures.get("warnings", ())) or self.message
 
 
-def phase_outcome(when: str, outcome: str) -> str:
-    """Map a pytest phase outcome to ours: a failing setup or teardown is an error."""
+def phase_outcome(when: str, outcome: str, warnings: Sequence[str] = ()) -> str:
+    """Map a pytest phase outcome to ours: a failing setup or teardown is an error.
+
+    A call that passed with warnings, or whose warn-severity failure pytest
+    counts as an expected failure, is ``warned``.
+    """
     if outcome == "failed" and when != "call":
         return "error"
+    if warnings and outcome in ("passed", "skipped"):
+        return "warned"
     return outcome
 
 

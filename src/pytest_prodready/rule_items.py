@@ -19,7 +19,8 @@ import pytest
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
-from .keys import FIGURES_KEY, SETTINGS_KEY
+from . import case_warnings
+from .keys import FIGURES_KEY, INFO_KEY, SETTINGS_KEY
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ class RuleFile(pytest.File):
     def collect(self) -> Iterator["RuleItem"]:
         settings = self.config.stash[SETTINGS_KEY]
         try:
-            book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite)
+            book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
         except RuleError as exc:
             raise RuleFileError(str(exc)) from None
         for spec in book.rules:
@@ -84,7 +85,8 @@ class RuleItem(pytest.Item):
         self.stash.setdefault(FIGURES_KEY, {}).setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
-        if self.spec.severity == "warn":
+        if self.stash[INFO_KEY]["severity"] == "warn":
+            case_warnings.note(self, [outcome.message])
             warnings.warn(ConsistencyWarning(outcome.message), stacklevel=1)
             return
         raise RuleFailed(outcome.message)

@@ -25,6 +25,7 @@ class RunState:
     document: dict[str, Any] | None = None
     report_files: list[str] = field(default_factory=list)
     worker_ids: set[str] = field(default_factory=set)
+    blocked: str | None = None  # why no case ran: the target never became ready
 
     def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
         """Fold one test phase, tagged with readiness info, into its record."""
@@ -37,7 +38,9 @@ class RunState:
                 severity=info.get("severity", "fail"),
             )
             self.records[nodeid] = record
-        record.merge_phase(phase_outcome(when, outcome), duration_s, message, info.get("figures", {}))
+        figures = info.get("figures", {})
+        outcome = phase_outcome(when, outcome, figures.get("warnings", ()))
+        record.merge_phase(outcome, duration_s, message, figures)
 
     @property
     def workers(self) -> int:

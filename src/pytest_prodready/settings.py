@@ -16,8 +16,9 @@ from typing import Any, Mapping
 
 
 from .gates import baseline as baselines
-from .gates.profiles import DEFAULT_PROFILE, merged_profiles
+from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
+from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
 if sys.version_info >= (3, 11):
@@ -43,6 +44,8 @@ OPTION_KEYS = {
     "prodready_max_regression": "max_regression",
     "prodready_regression_metric": "regression_metric",
     "prodready_baseline_dir": "baseline_dir",
+    "prodready_summary_md": "summary_md",
+    "prodready_allow_writes": "allow_writes",
 }
 
 _COUNTS = {"type": "integer", "minimum": 0}
@@ -60,6 +63,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "max_regression": {"type": ["string", "number"]},
         "regression_metric": {"enum": list(baselines.METRICS)},
         "baseline_dir": {"type": "string", "minLength": 1},
+        "summary_md": {"type": "string", "minLength": 1},
+        "allow_writes": {"type": "boolean"},
+        "connect_timeout": {"type": "number"},
+        "query_timeout": {"type": "number"},
         "volume": {
             "type": "object",
             "additionalProperties": False,
@@ -71,7 +78,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
         "profiles": {
             "type": "object",
-            "additionalProperties": {"type": "object", "additionalProperties": {"type": "object"}},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"escalate_warnings": {"type": "boolean"}},
+                "additionalProperties": {"type": "object"},
+            },
         },
         # Rules are validated, with file / rule / key in the error, when pytest collects them.
         "consistency": {"type": "object"},
@@ -102,6 +113,10 @@ class Settings:
     baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
     max_regression_pct: float = 10.0
     regression_metric: str = "p95_ms"
+    escalate_warnings: bool = False
+    summary_md: Path | None = None
+    allow_writes: bool = False
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
     @property
     def uses_reference(self) -> bool:
@@ -115,7 +130,7 @@ class Settings:
                 known = ", ".join(sorted(self.gates))
                 raise ThresholdError(f"{where}: gate {name!r} is not in profile {self.profile!r} (known: {known})")
             base = dict(self.gates[name])
-        return parse_gate({**base, **inline, "name": name or ""}, where)
+        return parse_gate({**base, **inline, "name": name or ""}, where, escalate=self.escalate_warnings)
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -176,6 +191,7 @@ def resolve(
     json_path, json_base = pick("prodready_json")
 
     profiles = merged_profiles(table.get("profiles", {}))
+    escalations = {name: bool(gates.pop(ESCALATE_KEY, False)) for name, gates in profiles.items()}
     profile = profile or DEFAULT_PROFILE
     if profile not in profiles:
         raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
@@ -191,6 +207,7 @@ def resolve(
     bound, _ = pick("prodready_max_regression")
     metric, _ = pick("prodready_regression_metric")
     folder, folder_base = pick("prodready_baseline_dir")
+    summary_md, summary_base = pick("prodready_summary_md")
     baseline_dir = folder_base / (folder or DEFAULT_BASELINE_DIR)
     metric = metric or "p95_ms"
     if metric not in baselines.METRICS:
@@ -201,6 +218,11 @@ def resolve(
             baselines.baseline_path(baseline_dir, save_name)
         loaded = baselines.load(baseline_dir, compare_name) if compare_name else None
     except baselines.BaselineError as exc:
+        raise SettingsError(str(exc)) from exc
+
+    try:
+        timeouts = parse_timeouts(table, where)
+    except TimeoutSettingError as exc:
         raise SettingsError(str(exc)) from exc
 
     requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
@@ -223,6 +245,10 @@ def resolve(
         baseline_dir=baseline_dir,
         max_regression_pct=bound_pct,
         regression_metric=metric,
+        escalate_warnings=escalations[profile],
+        summary_md=summary_base / summary_md if summary_md else None,
+        allow_writes=bool(pick("prodready_allow_writes")[0]),
+        timeouts=timeouts,
     )
 
 

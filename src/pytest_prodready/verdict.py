@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from .read_only import WRITES_NOT_ALLOWED, held_back, note
 from .records import CaseResult
 
 # Seed 003, "Smoke Test Suite": five categories, 35 cases, 100 % pass rate.
@@ -26,12 +27,17 @@ DOMAIN_ORDER = ("smoke", "performance gates", "consistency", "load")
 
 @dataclass(frozen=True)
 class CategoryTally:
-    """Counts of one category against what it requires."""
+    """Counts of one category against what it requires.
+
+    ``passed`` includes the ``warned`` cases: they passed, and a warning never
+    makes a category not ready.
+    """
 
     domain: str
     category: str
     required: int
     passed: int = 0
+    warned: int = 0
     failed: int = 0
     errors: int = 0
     skipped: int = 0
@@ -72,6 +78,8 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     incomplete: bool = False
     warnings: tuple[CaseResult, ...] = field(default=())
+    blocked: bool = False
+    not_run_by_policy: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -85,20 +93,32 @@ class Verdict:
     def total_required(self) -> int:
         return sum(t.required for t in self.categories)
 
+    @property
+    def headline(self) -> str:
+        """``GO``, ``GO (2 warnings)`` or ``NO-GO``: the decision with what it let through."""
+        count = len(self.warnings)
+        if not count:
+            return self.label
+        return f"{self.label} ({count} warning{'s' if count > 1 else ''})"
+
 
 def decide(
     records: Iterable[CaseResult],
     requirements: Mapping[str, Mapping[str, int]],
     *,
     incomplete: bool = False,
+    blocked: str | None = None,
 ) -> Verdict:
     """Tally records per (domain, category) and judge each against its requirement.
 
     ``requirements`` maps a domain to its categories' minimum case counts.  A
     domain's requirements apply once any record of that domain is present, so
     a run of a user's own perf gates is not failed for lacking smoke cases,
-    while a smoke run with cases deselected is.
+    while a smoke run with cases deselected is.  ``blocked`` (the target
+    never became ready, so no case ran) is the one reason of a NO-GO.
     """
+    if blocked is not None:
+        return Verdict(go=False, categories=(), reasons=(blocked,), blocked=True)
     records = list(records)
     counts: dict[tuple[str, str], dict[str, int]] = {}
     domains_present = {r.domain for r in records}
@@ -114,21 +134,27 @@ def decide(
             domain=domain,
             category=category,
             required=requirements.get(domain, {}).get(category, 0),
-            passed=c.get("passed", 0),
+            passed=c.get("passed", 0) + c.get("warned", 0),
+            warned=c.get("warned", 0),
             failed=c.get("failed", 0),
             errors=c.get("error", 0),
             skipped=c.get("skipped", 0),
         )
         for (domain, category), c in sorted(counts.items(), key=_category_order(requirements))
     )
-    failing = tuple(r for r in records if r.outcome != "passed" and r.severity == "fail")
+    failing = tuple(r for r in records if r.outcome not in ("passed", "warned") and r.severity == "fail")
     reasons = tuple(f"{t.domain} / {t.category}: {t.shortfall()}" for t in tallies if not t.ready)
     if incomplete:
         reasons = ("the run was interrupted before every case finished (incomplete)",) + reasons
     if not records:
         reasons = reasons + ("no readiness case ran",)
+    by_policy = held_back(records)
+    if by_policy:
+        reasons = reasons + (f"{note(len(by_policy))}: {WRITES_NOT_ALLOWED}",)
     go = bool(records) and not reasons and not incomplete
-    return Verdict(go=go, categories=tallies, failing=failing, reasons=reasons, incomplete=incomplete)
+    warned = tuple(r for r in records if r.outcome == "warned")
+    return Verdict(go=go, categories=tallies, failing=failing, reasons=reasons, incomplete=incomplete, warnings=warned,
+                   not_run_by_policy=by_policy)
 
 
 def _category_order(requirements: Mapping[str, Mapping[str, int]]):

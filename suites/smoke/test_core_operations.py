@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="core_operations")]
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="core_operations"), pytest.mark.writes]
 
 
 async def test_create_session(target, unique):

@@ -14,7 +14,7 @@ from pytest_prodready.target import (
     UnknownSessionError,
 )
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="error_handling")]
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="error_handling"), pytest.mark.writes]
 
 
 async def test_invalid_json_in_session_events_rejected(target, unique):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="integration")]
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(category="integration"), pytest.mark.writes]
 
 TOPICS = {
     "sourdough.md": "# Sourdough baking\n\nA sourdough starter ferments flour and water; hydration and "

@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(categ
 
 
 @pytest.mark.perf_gate("session_retrieval")
+@pytest.mark.writes
 async def test_session_retrieval_under_10ms(target, latency, unique):
     session_id = unique("sess")
     await target.create_session(session_id, app_name="abathur", user_id="alice")
@@ -27,6 +28,7 @@ async def test_session_retrieval_under_10ms(target, latency, unique):
 
 
 @pytest.mark.perf_gate("memory_retrieval")
+@pytest.mark.writes
 async def test_memory_retrieval_under_20ms(target, latency, unique):
     namespace = f"user:{unique('alice')}:preferences"
     await target.create_memory(namespace, "theme", {"mode": "dark"}, "semantic")
@@ -38,6 +40,7 @@ async def test_memory_retrieval_under_20ms(target, latency, unique):
 
 
 @pytest.mark.perf_gate("namespace_query")
+@pytest.mark.writes
 async def test_namespace_query_under_50ms(target, latency, unique):
     user = unique("alice")
     for index in range(50):
@@ -49,6 +52,7 @@ async def test_namespace_query_under_50ms(target, latency, unique):
 
 
 @pytest.mark.perf_gate("concurrent_session_reads")
+@pytest.mark.writes
 async def test_concurrent_session_reads_under_1s(target, latency, unique):
     readers = latency.gate.concurrency
     session_ids = [unique("sess") for _ in range(readers)]
@@ -77,6 +81,7 @@ async def test_hybrid_search_under_600ms(target, latency):
 
 
 @pytest.mark.perf_gate("background_sync")
+@pytest.mark.writes
 async def test_background_sync_processes_file(target, latency, corpus_dir):
     for index in latency.samples():
         document = corpus_dir / f"note-{index}.md"

@@ -19,18 +19,29 @@ from __future__ import annotations
 from typing import Any, Mapping, MutableMapping, Sequence
 
 from .finding import DEFAULT_SAMPLE
-from .graph import COUNT_TYPES, GRAPH_RULES
+from ..timeouts import DEFAULT_TIMEOUTS, Timeouts
+from .graph import COUNT_TYPES, GRAPH_RULES, Neo4jGraph
 from .parity import DEFAULT_TOLERANCE
 from .rules import Outcome, make_rule
 from .runner import run_rule
+from .stores import is_neo4j_uri
 
 
 class Consistency:
     """Rule assertions whose outcomes land in ``figures['consistency']`` of the current case."""
 
-    def __init__(self, figures: MutableMapping[str, Any], sample: int = DEFAULT_SAMPLE) -> None:
+    def __init__(
+        self, figures: MutableMapping[str, Any], sample: int = DEFAULT_SAMPLE, timeouts: Timeouts = DEFAULT_TIMEOUTS
+    ) -> None:
         self.figures = figures
         self.sample = sample
+        self.timeouts = timeouts
+
+    def bounded(self, source: Any) -> Any:
+        """A bare Neo4j URI becomes a graph held to the run's connect and query timeouts."""
+        if not is_neo4j_uri(source):
+            return source
+        return Neo4jGraph(source, connection_timeout_s=self.timeouts.connect_s, query_timeout_s=self.timeouts.query_s)
 
     async def check(self, source: Any, check: str, *, name: str | None = None, threshold: str | None = None,
                     compare_to: Any = None, **params: Any) -> Outcome:
@@ -38,7 +49,7 @@ class Consistency:
         if compare_to is not None:
             params = {**params, "compare_to": str(getattr(compare_to, "label", compare_to))}
         spec = make_rule(check, params, name=name, threshold=threshold, sample=self.sample)
-        outcome = await run_rule(spec, source, compare_to)
+        outcome = await run_rule(spec, self.bounded(source), self.bounded(compare_to))
         self.figures.setdefault("consistency", []).append(outcome.to_figures())
         return outcome
 

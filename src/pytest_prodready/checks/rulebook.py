@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .rules import RuleError, RuleSpec, parse_rule, suggest
+from ..timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .stores import SQLiteStore, Store, StoreError, parse_store
 
 if sys.version_info >= (3, 11):
@@ -82,7 +83,7 @@ def declares_rules(path: Path) -> bool:
         return False
 
 
-def load(path: Path, shown: str, default_sqlite: Path | None = None) -> RuleBook:
+def load(path: Path, shown: str, default_sqlite: Path | None = None, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> RuleBook:
     """Parse and cross-check a rule file; ``shown`` is how errors name it."""
     where = f"{shown} [{'tool.prodready.' if path.name == PYPROJECT else ''}consistency]"
     table = consistency_table(path)
@@ -93,7 +94,7 @@ def load(path: Path, shown: str, default_sqlite: Path | None = None) -> RuleBook
     for key in table:
         if key not in TOP_KEYS:
             raise RuleError(f"{where}: unknown key {key!r}{suggest(key, TOP_KEYS)} (expected one of: stores, rules)")
-    stores = _stores(_section(table, "stores", where), where, path.parent, default_sqlite)
+    stores = _stores(_section(table, "stores", where), where, path.parent, default_sqlite, timeouts)
     rules = tuple(parse_rule(name, rule, where) for name, rule in _section(table, "rules", where).items())
     placement = {spec.name: _place(spec, stores, where) for spec in rules}
     return RuleBook(path, stores, rules, placement)
@@ -106,13 +107,15 @@ def _section(table: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any
     return value
 
 
-def _stores(declared: Mapping[str, Any], where: str, base: Path, default_sqlite: Path | None) -> dict[str, Store]:
+def _stores(
+    declared: Mapping[str, Any], where: str, base: Path, default_sqlite: Path | None, timeouts: Timeouts
+) -> dict[str, Store]:
     try:
-        stores = {name: parse_store(name, table, where, base) for name, table in declared.items()}
+        stores = {name: parse_store(name, table, where, base, timeouts) for name, table in declared.items()}
     except StoreError as exc:
         raise RuleError(str(exc)) from exc
     if not stores and default_sqlite is not None:
-        stores[IMPLICIT_STORE] = SQLiteStore(IMPLICIT_STORE, str(default_sqlite), base)
+        stores[IMPLICIT_STORE] = SQLiteStore(IMPLICIT_STORE, str(default_sqlite), base, timeout_s=timeouts.query_s)
     return stores
 
 

@@ -29,6 +29,7 @@ from .graph import (
     Neo4jGraph,
     SQLiteGraph,
 )
+from ..timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .sqlite import DEFAULT_TIMEOUT_S, ProbeError, SQLiteProbe
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -107,8 +108,11 @@ def is_neo4j_uri(value: Any) -> bool:
     return isinstance(value, str) and value.split("://", 1)[0] in NEO4J_SCHEMES and "://" in value
 
 
-def parse_store(name: str, table: Any, where: str, base: Path) -> Store:
-    """Validate one store's table: exactly one of ``sqlite`` / ``neo4j`` and known keys only."""
+def parse_store(name: str, table: Any, where: str, base: Path, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Store:
+    """Validate one store's table: exactly one of ``sqlite`` / ``neo4j`` and known keys only.
+
+    A store without timeouts of its own takes the run's (``connect_timeout`` / ``query_timeout``).
+    """
     here = f"{where} store {name!r}"
     if not isinstance(table, Mapping) or ("sqlite" in table) == ("neo4j" in table):
         raise StoreError(f"{here}: expected a table with exactly one of the keys 'sqlite' (a path) or 'neo4j' (a URI)")
@@ -124,14 +128,14 @@ def parse_store(name: str, table: Any, where: str, base: Path) -> Store:
             raise StoreError(f"{here}: key {key!r}: expected {wanted}, got {value!r}")
     if "sqlite" in table:
         return SQLiteStore(name, table["sqlite"], base, _names(table, SQLITE_NAMES),
-                           float(table.get("timeout", DEFAULT_TIMEOUT_S)))
+                           float(table.get("timeout", timeouts.query_s)))
     if not is_neo4j_uri(table["neo4j"]) and not _VARIABLE.fullmatch(table["neo4j"]):
         raise StoreError(f"{here}: key 'neo4j': expected a {'/'.join(NEO4J_SCHEMES)}:// URI, got {table['neo4j']!r}")
     return Neo4jStore(
         name, table["neo4j"], table.get("database"), table.get("user"), table.get("password"),
         _names(table, NEO4J_NAMES),
-        float(table.get("connection_timeout", DEFAULT_CONNECTION_TIMEOUT_S)),
-        float(table.get("query_timeout", DEFAULT_QUERY_TIMEOUT_S)),
+        float(table.get("connection_timeout", timeouts.connect_s)),
+        float(table.get("query_timeout", timeouts.query_s)),
     )
 
 

@@ -18,10 +18,11 @@ MAX_REPORTED_SAMPLES = 5000
 
 @dataclass(frozen=True)
 class GateOutcome:
-    """The figures to report and, when the gate failed, why."""
+    """The figures to report and, when the gate failed or warned, why."""
 
     figures: dict[str, Any]
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> str:
@@ -42,6 +43,7 @@ def evaluate(
     figures: dict[str, Any] = {
         "gate": spec.name or None,
         "limits": spec.limits(),
+        "warn_limits": dict(spec.warn_limits),
         "latency": summary.to_dict(),
         "samples_ms": [round(s, 4) for s in samples_ms[:MAX_REPORTED_SAMPLES]],
     }
@@ -55,4 +57,12 @@ def evaluate(
             figures["baseline"] = {"name": baseline.name, **regression.to_dict()}
             if regression.regressed:
                 failures.append(regression.message())
-    return GateOutcome(figures=figures, failures=failures)
+    return GateOutcome(figures=figures, failures=failures, warnings=_warnings(spec, summary, failures))
+
+
+def _warnings(spec: thresholds.GateSpec, summary: LatencySummary, failures: list[str]) -> list[str]:
+    """Warn-level misses matter only when the gate passed: a failure already says more."""
+    misses = thresholds.missed(spec.warn_limits, summary)
+    if failures or not misses:
+        return []
+    return [f"{'; '.join(misses)} (warning level; {thresholds.describe(summary)})"]

@@ -13,6 +13,8 @@ from typing import Any, Mapping
 Table = dict[str, dict[str, Any]]
 
 DEFAULT_PROFILE = "production"
+# A profile-wide setting beside the gate tables: every warn level of the profile fails.
+ESCALATE_KEY = "escalate_warnings"
 
 _PRODUCTION: Table = {
     # Seed 003, performance benchmarks (targets) and go / no-go p99 limits.
@@ -61,5 +63,5 @@ def merged_profiles(user: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict
     for name, table in user.items():
         target = merged.setdefault(name, {})
         for gate, spec in table.items():
-            target[gate] = {**target.get(gate, {}), **spec}
+            target[gate] = spec if gate == ESCALATE_KEY else {**target.get(gate, {}), **spec}
     return merged

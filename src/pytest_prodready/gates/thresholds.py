@@ -7,9 +7,10 @@ pass: ``p99_ms=-1`` or ``p95_ms="fast"`` must stop the run before it starts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
 
+from .. import severity as severities
 from .latency import LatencySummary
 
 LATENCY_KEYS = ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")
@@ -33,9 +34,10 @@ class GateSpec:
     samples: int = 100
     warmup: int = 10
     concurrency: int = 1
+    warn_limits: Mapping[str, float] = field(default_factory=dict)
 
     def limits(self) -> dict[str, float]:
-        """The thresholds that are set, for reports."""
+        """The fail-level thresholds that are set, for reports."""
         return {
             key: getattr(self, key)
             for key in LATENCY_KEYS + ("min_ops_per_s",)
@@ -45,15 +47,23 @@ class GateSpec:
 
 _NUMBER_KEYS = LATENCY_KEYS + ("min_ops_per_s",)
 _COUNT_KEYS = {"samples": 1, "warmup": 0, "concurrency": 1}
-GATE_KEYS = tuple(f.name for f in fields(GateSpec))
+GATE_KEYS = tuple(f.name for f in fields(GateSpec) if f.name != "warn_limits") + ("severity",)
 
 
-def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
-    """Build a GateSpec from marker kwargs or a config table; ``where`` prefixes errors."""
+def parse_gate(raw: Mapping[str, Any], where: str, *, escalate: bool = False) -> GateSpec:
+    """Build a GateSpec from marker kwargs or a config table; ``where`` prefixes errors.
+
+    A limit is a number (fail level) or ``{warn = .., fail = ..}``; ``severity``
+    and a profile's ``escalate_warnings`` (``escalate``) move levels between
+    warn and fail, as :mod:`.severity` explains.
+    """
     values: dict[str, Any] = {}
+    levels: dict[str, severities.Levels] = {}
     for key, value in raw.items():
         if key in _NUMBER_KEYS:
-            values[key] = positive_number(value, f"{where}: {key}")
+            levels[key] = parse_levels(value, f"{where}: {key}", higher_is_worse=key != "min_ops_per_s")
+        elif key == "severity":
+            check_severity(value, f"{where}: severity")
         elif key in _COUNT_KEYS:
             values[key] = whole_number(value, _COUNT_KEYS[key], f"{where}: {key}")
         elif key == "name":
@@ -61,7 +71,42 @@ def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
         else:
             allowed = ", ".join(k for k in GATE_KEYS if k != "name")
             raise ThresholdError(f"{where}: unknown threshold key {key!r} (expected one of: {allowed})")
-    return GateSpec(**values)
+    fail, warn = severities.split(levels, severities.effective(raw.get("severity"), escalate))
+    return GateSpec(**values, **fail, warn_limits=warn)
+
+
+def parse_levels(
+    value: Any,
+    where: str,
+    *,
+    higher_is_worse: bool = True,
+    number: Callable[[Any, str], float] | None = None,
+) -> severities.Levels:
+    """A number (the fail level) or ``{"warn": .., "fail": ..}`` whose warn level is the stricter.
+
+    ``number`` checks each level (default: a positive number).
+    """
+    number = number or positive_number
+    if not isinstance(value, Mapping):
+        return severities.Levels(fail=number(value, where))
+    unknown = set(value) - set(severities.SEVERITIES)
+    if unknown or not value:
+        raise ThresholdError(f"{where}: expected a number or {{warn = .., fail = ..}}, got {dict(value)!r}")
+    levels = severities.Levels(
+        **{level: number(given, f"{where}.{level}") for level, given in value.items()}
+    )
+    if levels.warn is not None and levels.fail is not None:
+        stricter = levels.warn < levels.fail if higher_is_worse else levels.warn > levels.fail
+        if not stricter:
+            raise ThresholdError(f"{where}: the warn level {levels.warn:g} must be stricter than the fail level {levels.fail:g}")
+    return levels
+
+
+def check_severity(value: Any, where: str) -> str:
+    """'fail' or 'warn'; anything else is a usage error."""
+    if value not in severities.SEVERITIES:
+        raise ThresholdError(f"{where}: expected one of {', '.join(severities.SEVERITIES)}, got {value!r}")
+    return value
 
 
 def positive_number(value: Any, where: str) -> float:
@@ -92,15 +137,21 @@ def whole_number(value: Any, minimum: int, where: str) -> int:
 
 
 def check(spec: GateSpec, summary: LatencySummary) -> list[str]:
-    """Every threshold the summary misses, worded as 'p99 63.1 ms > 50 ms'."""
+    """Every fail-level threshold the summary misses, worded as 'p99 63.1 ms > 50 ms'."""
+    return missed(spec.limits(), summary)
+
+
+def missed(limits: Mapping[str, float], summary: LatencySummary) -> list[str]:
+    """Every limit of ``limits`` (fail or warn level) the summary misses."""
     misses = []
     for key in LATENCY_KEYS:
-        limit = getattr(spec, key)
+        limit = limits.get(key)
         measured = getattr(summary, key)
         if limit is not None and measured > limit:
             misses.append(f"{key[:-3]} {measured:.1f} ms > {limit:g} ms")
-    if spec.min_ops_per_s is not None and summary.ops_per_s < spec.min_ops_per_s:
-        misses.append(f"throughput {summary.ops_per_s:.1f} ops/s < {spec.min_ops_per_s:g} ops/s")
+    floor = limits.get("min_ops_per_s")
+    if floor is not None and summary.ops_per_s < floor:
+        misses.append(f"throughput {summary.ops_per_s:.1f} ops/s < {floor:g} ops/s")
     return misses
 
 

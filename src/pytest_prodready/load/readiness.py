@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from ..timeouts import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_QUERY_TIMEOUT_S
+
 if TYPE_CHECKING:  # httpx is imported when a check runs, not when the plugin loads
     import httpx
 
@@ -31,6 +33,22 @@ REQUIRED_HEADERS: dict[str, tuple[str, Callable[[str], bool]]] = {
 }
 
 Route = tuple[str, str]
+
+
+class ApiUnreachable(AssertionError):
+    """The API refused the connection or did not answer in time: the check stops at the first such request."""
+
+
+def unreachable_cause(exc: Exception, connect_s: float, answer_s: float) -> str:
+    """One line a reader can act on, e.g. ``no answer within 2 s (ReadTimeout)``."""
+    import httpx
+
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"could not connect within {connect_s:g} s ({type(exc).__name__})"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {answer_s:g} s ({type(exc).__name__})"
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return f"cannot connect: {detail}"
 
 
 def _max_age(value: str) -> int:
@@ -53,14 +71,16 @@ class ApiReadiness:
     required_headers: Mapping[str, tuple[str, Callable[[str], bool]]] = field(default_factory=lambda: REQUIRED_HEADERS)
     figures: dict[str, Any] | None = None
     client: httpx.Client | None = None
-    timeout_s: float = 10.0
+    timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     seen: list[httpx.Response] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         if self.client is None:
             import httpx
 
-            self.client = httpx.Client(base_url=self.base_url, timeout=self.timeout_s)
+            timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
+            self.client = httpx.Client(base_url=self.base_url, timeout=timeout)
         self.client.event_hooks["response"].append(self._keep)
 
     def _keep(self, response: httpx.Response) -> None:
@@ -71,9 +91,15 @@ class ApiReadiness:
             self.client.close()
 
     def _send(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         headers = {**kwargs.pop("headers", {}), **({self.key_header: key} if key is not None else {})}
-        response = self.client.request(method, path, headers=headers, **kwargs)
-        response.read()
+        try:
+            response = self.client.request(method, path, headers=headers, **kwargs)
+            response.read()
+        except httpx.TransportError as exc:
+            cause = unreachable_cause(exc, self.connect_timeout_s, self.timeout_s)
+            raise ApiUnreachable(f"{method} {self.base_url}{path}: {cause}") from None
         return response
 
     # checks: each returns the problems found
@@ -240,12 +266,13 @@ def _dedupe(items: list[str]) -> list[str]:
 class ReadinessFactory:
     """What the ``api_readiness`` fixture gives: call it with a base URL; clients close after the test."""
 
-    def __init__(self, figures: dict[str, Any]):
+    def __init__(self, figures: dict[str, Any], **defaults: Any):
         self.figures = figures
+        self.defaults = defaults
         self.made: list[ApiReadiness] = []
 
     def __call__(self, base_url: str, api_key: str, routes: Sequence[Route], **options: Any) -> ApiReadiness:
-        checks = ApiReadiness(base_url, api_key, routes, figures=self.figures, **options)
+        checks = ApiReadiness(base_url, api_key, routes, figures=self.figures, **{**self.defaults, **options})
         self.made.append(checks)
         return checks
 

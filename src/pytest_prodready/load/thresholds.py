@@ -8,10 +8,11 @@ stops the run before it starts.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..gates.thresholds import ThresholdError, fraction, positive_number, whole_number
+from .. import severity as severities
+from ..gates.thresholds import ThresholdError, check_severity, fraction, parse_levels, positive_number, whole_number
 
 if TYPE_CHECKING:
     from .results import LoadResult
@@ -42,6 +43,7 @@ class LoadSpec:
     p99_ms: float | None = None
     mean_ms: float | None = None
     min_rps: float | None = None
+    warn_limits: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def request_cap(self) -> int:
@@ -60,7 +62,7 @@ class LoadSpec:
         }
 
 
-SPEC_KEYS = tuple(f.name for f in fields(LoadSpec))
+SPEC_KEYS = tuple(f.name for f in fields(LoadSpec) if f.name != "warn_limits") + ("severity",)
 _COUNTS = {"users": 1, "max_requests": 1, "processes": 1, "stop_timeout_s": 0}
 _ALIASES = {"duration": "duration_s", "stop_timeout": "stop_timeout_s"}
 
@@ -68,6 +70,7 @@ _ALIASES = {"duration": "duration_s", "stop_timeout": "stop_timeout_s"}
 def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
     """Build a LoadSpec from marker kwargs (and ``run()`` overrides); ``where`` prefixes errors."""
     values: dict[str, Any] = {}
+    levels: dict[str, severities.Levels] = {}
     for given, value in raw.items():
         key = _ALIASES.get(given, given)
         label = f"{where}: {given}"
@@ -75,10 +78,16 @@ def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
             values[key] = whole_number(value, _COUNTS[key], label)
         elif key == "duration_s":
             values[key] = parse_duration(value, label)
+        elif key == "max_error_ratio" and value is None:
+            values[key] = None
         elif key == "max_error_ratio":
-            values[key] = None if value is None else fraction(value, label)
-        elif key in ("spawn_rate", *LATENCY_LIMITS, "min_rps"):
+            levels[key] = parse_levels(value, label, number=fraction)
+        elif key in (*LATENCY_LIMITS, "min_rps"):
+            levels[key] = parse_levels(value, label, higher_is_worse=key != "min_rps")
+        elif key == "spawn_rate":
             values[key] = positive_number(value, label)
+        elif key == "severity":
+            check_severity(value, label)
         elif key == "steady_state":
             values[key] = _flag(value, label)
         elif key == "name":
@@ -86,7 +95,8 @@ def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
         else:
             allowed = ", ".join(sorted({*SPEC_KEYS, *_ALIASES} - {"name", *_ALIASES.values()}))
             raise ThresholdError(f"{where}: unknown load key {given!r} (expected one of: {allowed})")
-    return LoadSpec(**values)
+    fail, warn = severities.split(levels, raw.get("severity"))
+    return LoadSpec(**values, **{key: fail.get(key) for key in levels}, warn_limits=warn)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -114,12 +124,20 @@ def check(spec: LoadSpec, result: LoadResult) -> list[str]:
     misses = []
     if 0 < result.users < spec.users:
         misses.append(f"only {result.users} of {spec.users} users were running at once")
-    if spec.max_error_ratio is not None and result.error_ratio > spec.max_error_ratio:
-        misses.append(f"error ratio {result.error_ratio * 100:.1f} % > {spec.max_error_ratio * 100:g} %")
+    return misses + missed(spec.limits(), result)
+
+
+def missed(limits: Mapping[str, float], result: LoadResult) -> list[str]:
+    """Every limit of ``limits`` (fail or warn level) the run missed."""
+    misses = []
+    ceiling = limits.get("max_error_ratio")
+    if ceiling is not None and result.error_ratio > ceiling:
+        misses.append(f"error ratio {result.error_ratio * 100:.1f} % > {ceiling * 100:g} %")
     for key in LATENCY_LIMITS:
-        limit, measured = getattr(spec, key), getattr(result, key)
+        limit, measured = limits.get(key), getattr(result, key)
         if limit is not None and measured > limit:
             misses.append(f"{key[:-3]} {measured:.0f} ms > {limit:g} ms")
-    if spec.min_rps is not None and result.rps < spec.min_rps:
-        misses.append(f"throughput {result.rps:.1f} req/s < {spec.min_rps:g} req/s")
+    floor = limits.get("min_rps")
+    if floor is not None and result.rps < floor:
+        misses.append(f"throughput {result.rps:.1f} req/s < {floor:g} req/s")
     return misses

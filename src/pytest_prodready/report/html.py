@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from . import charts
 
-GO, NO_GO = "#1a7f37", "#cf222e"
+GO, NO_GO, WARN = "#1a7f37", "#cf222e", "#9a6700"
 STYLE = (
     "<style>.prodready table{border-collapse:collapse;margin:6px 0 14px}"
     ".prodready td,.prodready th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}"
@@ -42,16 +42,17 @@ def summary_blocks(document: Mapping[str, Any]) -> list[str]:
 
 def _verdict(document: Mapping[str, Any]) -> str:
     verdict = document["verdict"]
-    colour = GO if verdict["go"] else NO_GO
+    colour = NO_GO if not verdict["go"] else WARN if verdict["warnings"] else GO
     reasons = _list(verdict["reasons"])
+    warnings = _warning_list(verdict["warnings"])
     categories = document["categories"]
     passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
     return (
         f'<div id="prodready-verdict" data-decision="{verdict["decision"]}" '
         f'style="border:3px solid {colour};padding:8px 12px;margin:8px 0">'
-        f'<h2 style="color:{colour};margin:0">READINESS: {verdict["decision"]}'
+        f'<h2 style="color:{colour};margin:0">READINESS: {escape(verdict["headline"])}'
         f'{" (incomplete)" if verdict["incomplete"] else ""}</h2>'
-        f"<p>{passed} cases passed, {required} required</p>{reasons}</div>"
+        f"<p>{passed} cases passed, {required} required</p>{reasons}{warnings}</div>"
     )
 
 
@@ -69,12 +70,24 @@ def _executive_summary(document: Mapping[str, Any]) -> str:
 
 def _categories(categories: Iterable[Mapping[str, Any]]) -> str:
     rows = [
-        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["failed"] + c["errors"], c["skipped"],
-         _state(c["ready"], "ready", "not ready"))
+        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"] + c["errors"],
+         c["skipped"], _category_state(c))
         for c in categories
     ]
     return _table("prodready-categories", "Categories",
-                  ("domain", "category", "passed / required", "failed", "skipped", "result"), rows)
+                  ("domain", "category", "passed / required", "warned", "failed", "skipped", "result"), rows)
+
+
+def _category_state(category: Mapping[str, Any]) -> "_Markup":
+    if category["ready"] and category["warned"]:
+        return _badge("warn", "ready, with warnings")
+    return _state(category["ready"], "ready", "not ready")
+
+
+def _warning_list(warnings: Iterable[Mapping[str, str]]) -> str:
+    items = [f'<li><span class="warn">warning</span> <code>{escape(w["nodeid"])}</code> {escape(w["message"])}</li>'
+             for w in warnings]
+    return f'<ul id="prodready-warnings">{"".join(items)}</ul>' if items else ""
 
 
 def _gates(cases: list[Mapping[str, Any]]) -> str:
@@ -83,13 +96,14 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
     parts = ['<h3 id="prodready-gates">Performance gates</h3>']
     for case in cases:
         fig = case["figures"]
-        lat, limits = fig["latency"], fig.get("limits", {})
+        lat, limits, warn_limits = fig["latency"], fig.get("limits", {}), fig.get("warn_limits", {})
         cells = " ".join(
-            f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}" for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+            f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
+            for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
         )
         parts.append(
             f'<div class="prodready-gate" data-case="{escape(case["nodeid"])}">'
-            f"<p>{_state(case['outcome'] == 'passed', 'pass', case['outcome'])} <code>{escape(case['nodeid'])}</code>"
+            f"<p>{_outcome(case['outcome'])} <code>{escape(case['nodeid'])}</code>"
             f"{' gate ' + escape(fig['gate']) if fig.get('gate') else ''}: n={lat['n']}; {cells} (ms); "
             f"{lat.get('ops_per_s', 0):.0f} ops/s</p>{charts.latency_histogram(fig.get('samples_ms', []), limits)}</div>"
         )
@@ -109,7 +123,7 @@ def _baseline(cases: list[Mapping[str, Any]]) -> str:
 
 def _consistency(cases: list[Mapping[str, Any]]) -> str:
     rows = [
-        (o["rule"], o["backend"], o["value"], o["threshold"], _state(o["passed"], "pass", "fail"),
+        (o["rule"], o["backend"], o["value"], o["threshold"], _rule_state(o["passed"], c["outcome"]),
          "; ".join(" ".join(f"{k}={v}" for k, v in row.items()) for row in o.get("sample", [])[:5]))
         for c in cases
         for o in c["figures"]["consistency"]
@@ -138,7 +152,7 @@ def _issues(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return '<h3 id="prodready-issues">Issues encountered</h3><p>None.</p>'
     items = [
-        f"<li>{_state(c['severity'] == 'warn', 'warning', c['outcome'].upper())} <code>{escape(c['nodeid'])}</code> "
+        f"<li>{_outcome(c['outcome'])} <code>{escape(c['nodeid'])}</code> "
         f"{escape(c['message'])}</li>"
         for c in cases
     ]
@@ -176,11 +190,29 @@ class _Markup(str):
 
 
 def _state(good: bool, good_text: str, bad_text: str) -> _Markup:
-    return _Markup(f'<span class="{"ok" if good else "bad"}">{escape(good_text if good else bad_text)}</span>')
+    return _badge("ok" if good else "bad", good_text if good else bad_text)
 
 
-def _limit(value: float | None) -> str:
-    return f" (limit {value:g})" if value is not None else ""
+def _rule_state(passed: bool, case_outcome: str) -> _Markup:
+    """A missed rule of a warned case is a warning, not a failure."""
+    if not passed and case_outcome == "warned":
+        return _badge("warn", "warning")
+    return _state(passed, "pass", "fail")
+
+
+def _outcome(outcome: str) -> _Markup:
+    """A case's outcome in its colour: pass green, warning amber, anything else red."""
+    if outcome == "warned":
+        return _badge("warn", "WARNING")
+    return _state(outcome == "passed", "pass", outcome.upper())
+
+
+def _badge(css_class: str, text: str) -> _Markup:
+    return _Markup(f'<span class="{css_class}">{escape(text)}</span>')
+
+
+def _limit(value: float | None, label: str = "limit") -> str:
+    return f" ({label} {value:g})" if value is not None else ""
 
 
 def _list(items: Iterable[str]) -> str:

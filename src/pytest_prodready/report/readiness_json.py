@@ -19,7 +19,7 @@ from ..run_state import RunState
 from ..settings import Settings
 from .redaction import Redactor
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
 
 
@@ -32,10 +32,13 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
         "schema_version": SCHEMA_VERSION,
         "verdict": {
             "decision": verdict.label,
+            "headline": verdict.headline,
             "go": verdict.go,
             "incomplete": verdict.incomplete,
+            "blocked": verdict.blocked,
             "reasons": [redactor.text(r) for r in verdict.reasons],
             "failing_cases": [r.nodeid for r in verdict.failing],
+            "warnings": [{"nodeid": r.nodeid, "message": redactor.text(r.message)} for r in verdict.warnings],
         },
         "categories": [
             {
@@ -43,6 +46,7 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
                 "category": t.category,
                 "required": t.required,
                 "passed": t.passed,
+                "warned": t.warned,
                 "failed": t.failed,
                 "errors": t.errors,
                 "skipped": t.skipped,

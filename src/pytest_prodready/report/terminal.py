@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from ..read_only import note
 from ..settings import Settings
 from ..verdict import Verdict
 from .redaction import Redactor
@@ -13,21 +14,27 @@ Line = tuple[str, dict[str, bool]]
 
 
 def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], redactor: Redactor) -> Iterator[Line]:
-    """Lines with their markup (``green`` / ``red`` / ``bold``) for pytest's writer."""
+    """Lines with their markup (``green`` / ``yellow`` / ``red`` / ``bold``) for pytest's writer."""
     yield f"profile {settings.profile}; target {redactor.text(settings.target)}", {}
     width = max([len(f"{t.domain} / {t.category}") for t in verdict.categories] + [20])
-    yield f"  {'category':<{width}}  passed/required  result", {"bold": True}
+    if verdict.categories:
+        yield f"  {'category':<{width}}  passed/required  result", {"bold": True}
     for tally in verdict.categories:
         label = f"{tally.domain} / {tally.category}"
-        state = "ok" if tally.ready else "NOT READY"
+        state = "NOT READY" if not tally.ready else f"ok, {tally.warned} warned" if tally.warned else "ok"
         yield f"  {label:<{width}}  {tally.passed:>6}/{tally.required:<8}  {state}", {"red": not tally.ready}
     for record in verdict.failing:
         message = f" - {redactor.text(record.message)}" if record.message else ""
         yield f"  {record.outcome.upper()} {record.nodeid}{message}", {"red": True}
+    for record in verdict.warnings:
+        yield f"  WARNING {record.nodeid} - {redactor.text(record.message)}", {"yellow": True}
     for reason in verdict.reasons:
         yield f"  reason: {redactor.text(reason)}", {"red": True}
     for path in files:
         yield f"  report: {path}", {}
     passed, required = verdict.total_passed, verdict.total_required
     tail = f" ({passed} passed, {required} required)"
-    yield f"READINESS: {verdict.label}{tail}", {"green": verdict.go, "red": not verdict.go, "bold": True}
+    if verdict.not_run_by_policy:
+        tail = f" ({note(len(verdict.not_run_by_policy))})"
+    colour = "red" if not verdict.go else "yellow" if verdict.warnings else "green"
+    yield f"READINESS: {verdict.headline}{tail}", {colour: True, "bold": True}

@@ -1,0 +1,91 @@
+"""The pytest side of wait-for-ready: options, and the wait before the first case runs.
+
+Registered on the process that judges (the xdist controller, or the only
+process of a serial run).  Its ``pytest_runtestloop`` runs before pytest's
+and xdist's own loops: when the target never becomes ready it records the
+reason and ends the loop, so no case runs and the verdict is one NO-GO
+(``blocked``) instead of a failure per case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .gates.thresholds import ThresholdError
+from .keys import SETTINGS_KEY
+from .load.loopback import ALLOW_OPTION, RemoteHostError
+from .load.thresholds import parse_duration
+from .run_state import RunState
+from .wait import Probe, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+
+
+def add_options(group: Any) -> None:
+    """``--prodready-wait`` and what it polls."""
+    group.addoption("--prodready-wait", metavar="DURATION",
+                    help="before any case runs, poll the target until it is healthy, for at most DURATION "
+                         "(e.g. 120s, 2m); if it never is, the verdict is one NO-GO.")
+    group.addoption("--prodready-target-url", metavar="URL",
+                    help=f"poll GET URL/health (loopback only unless {ALLOW_OPTION}).")
+    group.addoption("--prodready-neo4j-uri", metavar="URI",
+                    help="poll Neo4j's verify_connectivity (auth: PRODREADY_NEO4J_USER / PRODREADY_NEO4J_PASSWORD).")
+
+
+class ReadinessWait:
+    """Waits for the target once, before the run loop."""
+
+    def __init__(self, config: pytest.Config, state: RunState, deadline_s: int, probes: list[tuple[str, Probe]]) -> None:
+        self.config = config
+        self.state = state
+        self.deadline_s = deadline_s
+        self.probes = probes
+
+    @classmethod
+    def from_options(cls, config: pytest.Config, state: RunState) -> ReadinessWait | None:
+        """None without ``--prodready-wait``; a usage error when it is misused."""
+        given = config.getoption("prodready_wait", default=None)
+        if given is None:
+            return None
+        try:
+            deadline_s = parse_duration(given, "--prodready-wait")
+            probes = _probes(config)
+        except (ThresholdError, RemoteHostError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if not probes:
+            raise pytest.UsageError(
+                "--prodready-wait: nothing to poll (give --prodready-target-url, --prodready-sqlite or --prodready-neo4j-uri)"
+            )
+        return cls(config, state, deadline_s, probes)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """Wait; on success let the ordinary loop run, otherwise end the run here."""
+        result = wait_until_ready(self.probes, self.deadline_s, progress=self._progress)
+        if result.ready:
+            self._progress(f"target ready after {result.waited_s:.1f} s ({result.last_status})")
+            return None
+        self.state.blocked = result.reason()
+        self._progress(self.state.blocked)
+        return True
+
+    def _progress(self, line: str) -> None:
+        terminal = self.config.pluginmanager.getplugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(line)
+
+
+def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
+    """One probe per thing the options name."""
+    probes: list[tuple[str, Probe]] = []
+    url = config.getoption("prodready_target_url", default=None)
+    if url:
+        allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
+        probes.append(("http", http_health(url, allow_remote=allow_remote)))
+    sqlite = config.stash[SETTINGS_KEY].sqlite
+    if sqlite is not None:
+        probes.append(("sqlite", sqlite_answers(sqlite)))
+    neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)
+    if neo4j_uri:
+        probes.append(("neo4j", neo4j_connects(neo4j_uri)))
+    return probes

@@ -1,0 +1,123 @@
+"""The Markdown summary: the verdict as a CI job summary (GitHub's ``GITHUB_STEP_SUMMARY``).
+
+Rendered from the same document the JSON report holds, so the job summary,
+the JSON file and the HTML page can never disagree; the document is already
+redacted, and the text is masked once more before it is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .redaction import Redactor
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+_GATE_FIGURES = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+def render(document: Mapping[str, Any]) -> str:
+    """The whole summary: headline, categories, failures, warnings and gate figures."""
+    cases = document["cases"]
+    parts = [
+        _headline(document),
+        _categories(document["categories"]),
+        _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error")]),
+        _cases("Warnings", [c for c in cases if c["outcome"] == "warned"]),
+        _gates([c for c in cases if "latency" in c["figures"]]),
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def write_summaries(
+    path: Path | None, environ: Mapping[str, str], document: Mapping[str, Any], redactor: Redactor
+) -> list[Path]:
+    """Write the summary to ``path`` and append it to the CI job summary when one is set."""
+    written = [write(path, document, redactor, append=False)] if path else []
+    step_summary = environ.get(STEP_SUMMARY_ENV)
+    if step_summary:
+        written.append(write(Path(step_summary), document, redactor, append=True))
+    return written
+
+
+def write(path: Path, document: Mapping[str, Any], redactor: Redactor, *, append: bool) -> Path:
+    """Write (or append, as GitHub expects for a job summary) the rendered summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a" if append else "w", encoding="utf-8") as handle:
+        handle.write(redactor.text(render(document)) + "\n")
+    return path.resolve()
+
+
+def _headline(document: Mapping[str, Any]) -> str:
+    verdict, env, categories = document["verdict"], document["environment"], document["categories"]
+    passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
+    incomplete = " (incomplete)" if verdict["incomplete"] else ""
+    reasons = "".join(f"\n- {_cell(r)}" for r in verdict["reasons"])
+    return (
+        f"## READINESS: {verdict['headline']}{incomplete}\n\n"
+        f"Profile `{env['profile']}`, target `{env['target']}`: {passed} passed, {required} required."
+        f"{chr(10) if reasons else ''}{reasons}\n"
+    )
+
+
+def _categories(categories: Sequence[Mapping[str, Any]]) -> str:
+    rows = [
+        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"], c["errors"],
+         c["skipped"], _category_state(c))
+        for c in categories
+    ]
+    return _table("Categories", ("domain", "category", "passed / required", "warned", "failed", "errors", "skipped",
+                                 "result"), rows)
+
+
+def _category_state(category: Mapping[str, Any]) -> str:
+    if not category["ready"]:
+        return "❌ not ready"
+    return "⚠️ ready, with warnings" if category["warned"] else "✅ ready"
+
+
+def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
+    rows = [(f"`{c['nodeid']}`", c["outcome"], c["message"], _latency(c["figures"])) for c in cases]
+    return _table(title, ("case", "outcome", "message", "p50 / p95 / p99 (ms)"), rows)
+
+
+def _gates(cases: Sequence[Mapping[str, Any]]) -> str:
+    rows = [
+        (f"`{c['nodeid']}`", c["figures"].get("gate") or "inline", c["figures"]["latency"]["n"],
+         *(f"{c['figures']['latency'][key]:.2f}" for key in _GATE_FIGURES),
+         _limits(c["figures"].get("limits", {}), c["figures"].get("warn_limits", {})), c["outcome"])
+        for c in cases
+    ]
+    return _table("Performance gates", ("case", "gate", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "limits",
+                                        "outcome"), rows)
+
+
+def _latency(figures: Mapping[str, Any]) -> str:
+    latency = figures.get("latency")
+    if not latency:
+        return ""
+    return " / ".join(f"{latency[key]:.2f}" for key in ("p50_ms", "p95_ms", "p99_ms"))
+
+
+def _limits(fail: Mapping[str, float], warn: Mapping[str, float]) -> str:
+    shown = [f"{key} {value:g}" for key, value in fail.items()]
+    shown += [f"{key} {value:g} (warn)" for key, value in warn.items()]
+    return ", ".join(shown)
+
+
+def _table(title: str, head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    rows = list(rows)
+    if not rows:
+        return ""
+    lines = [f"### {title}", "", _row(head), _row(["---"] * len(head))]
+    lines += [_row(row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: Sequence[Any]) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _cell(value: Any) -> str:
+    """One line, with pipes escaped, so a message cannot break the table."""
+    return " ".join(str(value).split()).replace("|", "\\|")

@@ -1,0 +1,127 @@
+"""Interrupted runs: Ctrl-C, SIGTERM and pytest-timeout leave no process behind and still report.
+
+Each run is a real pytest process in its own session, running a passing
+smoke case and then a long locust run against the reference HTTP app.  The
+children inherit a unique environment variable, so the check for leftovers
+finds exactly the processes this run started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCUSTFILE = ROOT / "suites" / "load" / "locustfiles" / "memory_api.py"
+MARKER_ENV = "PRODREADY_INTERRUPT_MARK"
+INNER_TOML = """
+[tool.pytest.ini_options]
+asyncio_default_fixture_loop_scope = "function"
+
+[tool.prodready]
+volume = { sessions = 20, memories = 100, documents = 10 }
+"""
+LONG_RUN = f"""
+import pytest
+
+@pytest.mark.smoke(category="connectivity")
+def test_a_quick_case():
+    pass
+
+@pytest.mark.load(users=10, spawn_rate=10, duration="60s")
+def test_b_long_load(load_runner, reference_app):
+    load_runner.run({str(LOCUSTFILE)!r}, host=reference_app.base_url, api_key=reference_app.api_key,
+                    env={{"MEMORY_API_THINK_S": "0.05,0.2"}})
+"""
+
+
+def marked_processes(mark: str) -> list[psutil.Process]:
+    """Live processes carrying this run's mark in their environment (this test's own process excluded)."""
+    found = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if proc.pid == os.getpid() or proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get(MARKER_ENV) == mark:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def is_locust(proc: psutil.Process) -> bool:
+    try:
+        return "load.agent" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def start_run(pytester: pytest.Pytester, mark: str, *extra: str) -> subprocess.Popen[str]:
+    pytester.makepyprojecttoml(INNER_TOML)
+    pytester.makepyfile(test_long=LONG_RUN)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={pytester.path / 'bt'}", *extra]
+    return subprocess.Popen(command, cwd=pytester.path, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, MARKER_ENV: mark})
+
+
+def finish(inner: subprocess.Popen[str], timeout_s: float) -> str:
+    """The run's output once it exits; a run that does not exit is killed, group and all, and fails the test."""
+    try:
+        output, _ = inner.communicate(timeout=timeout_s)
+    finally:
+        if inner.poll() is None:
+            os.killpg(inner.pid, signal.SIGKILL)
+    return output
+
+
+def readiness_document(pytester: pytest.Pytester) -> dict:
+    return json.loads((pytester.path / "reports" / "readiness.json").read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_signal_during_a_load_run_reports_incomplete_and_leaves_no_process(pytester: pytest.Pytester, sig):
+    mark = uuid.uuid4().hex
+    inner = start_run(pytester, mark)
+    try:
+        assert wait_for(lambda: any(is_locust(p) for p in marked_processes(mark)), 90), "locust never started"
+        assert any("reference.serve" in " ".join(p.cmdline()) for p in marked_processes(mark))
+        os.kill(inner.pid, sig)
+        output = finish(inner, 60)
+    finally:
+        if inner.poll() is None:
+            os.killpg(inner.pid, signal.SIGKILL)
+    assert inner.returncode == pytest.ExitCode.INTERRUPTED, output
+    verdict = readiness_document(pytester)["verdict"]
+    assert verdict["incomplete"] is True and verdict["decision"] == "NO-GO"
+    assert "READINESS: NO-GO" in output
+    assert wait_for(lambda: not marked_processes(mark), 15), [p.cmdline() for p in marked_processes(mark)]
+
+
+def test_pytest_timeout_fails_the_load_case_and_stops_locust_and_the_server(pytester: pytest.Pytester):
+    mark = uuid.uuid4().hex
+    started = time.monotonic()
+    inner = start_run(pytester, mark, "--timeout=20", "--timeout-method=signal")
+    output = finish(inner, 120)
+    assert inner.returncode == pytest.ExitCode.TESTS_FAILED, output
+    assert "Timeout (>20.0s)" in output and time.monotonic() - started < 90
+    document = readiness_document(pytester)
+    assert document["verdict"]["decision"] == "NO-GO" and document["verdict"]["incomplete"] is False
+    assert wait_for(lambda: not marked_processes(mark), 15), [p.cmdline() for p in marked_processes(mark)]

@@ -1,0 +1,110 @@
+"""Read-only by default: a run against a real system changes nothing in it.
+
+The smoke suite runs against a user adapter and an existing SQLite file
+without ``--prodready-allow-writes``: the writing cases are skipped by
+policy, the verdict says so and stays NO-GO, and the database file (with its
+-wal and -shm companions, where present) is byte-identical afterwards.  On Neo4j the
+consistency checks' read transactions are refused any write by the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pytest_prodready.checks.graph import GraphError, Neo4jGraph
+from pytest_prodready.read_only import WRITES_NOT_ALLOWED, blocks, held_back, note
+from pytest_prodready.records import CaseResult
+from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide
+
+from .test_smoke_suite import SMALL_PROJECT, SUITE, build_reference_database
+
+USER_ADAPTER = '''
+from pytest_prodready.reference import create_target
+
+
+async def mine(context):
+    """A user's adapter: here the reference service, so only the policy differs from a default run."""
+    return await create_target(context)
+'''
+READ_ONLY_CASES = 8  # 5 connectivity, EXPLAIN, semantic and hybrid search
+
+
+class Marked:
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def get_closest_marker(self, name: str) -> object:
+        return object() if name in self.names else None
+
+
+@pytest.mark.parametrize(
+    ("names", "uses_reference", "allow_writes", "expected"),
+    [
+        (("writes",), False, False, True),
+        (("writes",), True, False, False),
+        (("writes",), False, True, False),
+        ((), False, False, False),
+    ],
+)
+def test_only_writing_cases_against_a_real_target_without_permission_are_blocked(names, uses_reference, allow_writes, expected):
+    assert blocks(Marked(*names), uses_reference, allow_writes) is expected
+
+
+def test_a_read_only_run_is_no_go_and_names_the_policy():
+    reason = f"Skipped: {WRITES_NOT_ALLOWED}"
+    records = [CaseResult(f"t.py::read{i}", "smoke", "connectivity") for i in range(5)]
+    records += [CaseResult(f"t.py::write{i}", "smoke", "core_operations", outcome="skipped", message=reason) for i in range(10)]
+    verdict = decide(records, {"smoke": {"connectivity": 5, "core_operations": 10}})
+    assert not verdict.go and held_back(records) == verdict.not_run_by_policy
+    assert len(verdict.not_run_by_policy) == 10
+    assert f"{note(10)}: {WRITES_NOT_ALLOWED}" in verdict.reasons
+    assert "smoke / core_operations: 10 not run (skipped)" in verdict.reasons
+    assert decide(records[:5], {"smoke": {"connectivity": 5}}).not_run_by_policy == ()
+
+
+def database_hashes(path: Path) -> dict[str, str]:
+    """sha256 of the database and of its -wal / -shm files, for those present."""
+    found = {}
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists():
+            found[candidate.name] = hashlib.sha256(candidate.read_bytes()).hexdigest()
+    return found
+
+
+def test_a_read_only_smoke_run_leaves_the_database_byte_identical(pytester: pytest.Pytester, tmp_path: Path):
+    shutil.copytree(SUITE, pytester.path / "smoke")
+    pytester.makepyprojecttoml(SMALL_PROJECT)
+    pytester.makepyfile(adapters=USER_ADAPTER)
+    database = build_reference_database(tmp_path / "prod")
+    before = database_hashes(database)
+    result = pytester.runpytest_subprocess("smoke", "-p", "no:cacheprovider", "--prodready-target", "adapters:mine",
+                                           "--prodready-sqlite", str(database), timeout=300)
+    after = database_hashes(database)
+    assert {name: after.get(name) for name in before} == before
+    # A WAL reader (mode=ro) leaves SQLite's shared-memory index behind; no page ever reached a new -wal.
+    wal = database.with_name(database.name + "-wal")
+    assert wal.name in before or not wal.exists() or wal.stat().st_size == 0
+    skipped = sum(SMOKE_REQUIREMENTS.values()) - READ_ONLY_CASES
+    result.assert_outcomes(passed=READ_ONLY_CASES, skipped=skipped)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([f"*reason: {note(skipped)}: {WRITES_NOT_ALLOWED}*",
+                                 f"READINESS: NO-GO ({note(skipped)})"])
+    document = json.loads((pytester.path / "reports" / "readiness.json").read_text())
+    assert document["verdict"]["decision"] == "NO-GO"
+    held = [case for case in document["cases"] if case["message"].endswith(WRITES_NOT_ALLOWED)]
+    assert len(held) == skipped and all(case["outcome"] == "skipped" for case in held)
+
+
+@pytest.mark.asyncio
+async def test_the_graph_checks_read_session_refuses_a_write(neo4j_uri: str):
+    label = f"ReadOnlyProbe_{uuid.uuid4().hex[:10]}"
+    async with Neo4jGraph(neo4j_uri) as graph:
+        with pytest.raises(GraphError, match="(?i)write|access mode"):
+            await graph.records(f"CREATE (n:{label}) RETURN n")
+        assert await graph.records(f"MATCH (n:{label}) RETURN count(n) AS n") == [{"n": 0}]
