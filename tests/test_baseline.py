@@ -63,7 +63,9 @@ def test_regression_gate_fails_against_a_baseline_20_percent_faster(gated, monke
 
     result = run(gated, monkeypatch, 12, "--prodready-compare", "release-1")
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*p95 regressed +20.0 % (12.00 ms vs baseline 10.00 ms) > 10 %*", "*READINESS: NO-GO*"])
+    result.stdout.fnmatch_lines(
+        ["*p95 regressed +20.0 % (95 % CI +20.0 .. +20.0 %; 12.00 ms vs baseline 10.00 ms) > 10 %*", "*READINESS: NO-GO*"]
+    )
 
 
 def test_regression_gate_passes_on_an_equal_run(gated, monkeypatch):
@@ -140,3 +142,21 @@ def test_parse_bound(text, value):
 def test_parse_bound_rejects(text):
     with pytest.raises(baselines.BaselineError, match="percentage"):
         baselines.parse_bound(text)
+
+
+def test_compare_uses_the_bootstrap_interval_when_both_runs_kept_samples(tmp_path: Path):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    before = list(rng.lognormal(np.log(10.0), 0.3, 60))
+    noisy_same = list(rng.lognormal(np.log(10.0), 0.3, 60))
+    baselines.save(tmp_path, "b", [("t::a", {"p95_ms": float(np.percentile(before, 95)), "samples_ms": before})])
+    loaded = baselines.load(tmp_path, "b")
+    figures = {"p95_ms": float(np.percentile(noisy_same, 95))}
+    regression = baselines.compare(loaded, "t::a", figures, "p95_ms", 10.0, noisy_same)
+    assert regression is not None and regression.comparison is not None
+    assert not regression.regressed, "an unchanged distribution must not fail on noise alone"
+    assert regression.to_dict()["decision"] in ("within bound", "inconclusive")
+    slower = [1.4 * s for s in before]
+    worse = baselines.compare(loaded, "t::a", {"p95_ms": float(np.percentile(slower, 95))}, "p95_ms", 10.0, slower)
+    assert worse.regressed and worse.comparison.low > 10

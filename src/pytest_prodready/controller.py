@@ -82,7 +82,11 @@ class ReadinessController:
             markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, self.config.stash[REDACTOR_KEY])
         )
         if self.settings.save_baseline:
-            gated = [(r.nodeid, r.figures["latency"]) for r in self.state.ordered_records() if "latency" in r.figures]
+            gated = [
+                (r.nodeid, {**r.figures["latency"], "samples_ms": r.figures.get("samples_ms", [])})
+                for r in self.state.ordered_records()
+                if "latency" in r.figures
+            ]
             self.state.report_files.append(
                 baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated).resolve()
             )

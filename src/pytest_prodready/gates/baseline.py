@@ -14,10 +14,13 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
+
+from .comparison import REGRESSED, Comparison, compare_percentile
 
 BASELINE_VERSION = 1
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
+PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
 
@@ -43,6 +46,7 @@ class Regression:
     baseline_ms: float
     measured_ms: float
     bound_pct: float
+    comparison: Comparison | None = None  # the bootstrap interval, when both runs kept samples
 
     @property
     def change_pct(self) -> float:
@@ -50,12 +54,19 @@ class Regression:
 
     @property
     def regressed(self) -> bool:
+        """With samples on both sides, only an interval wholly above the bound is a regression."""
+        if self.comparison is not None:
+            return self.comparison.decision == REGRESSED
         return self.change_pct > self.bound_pct
 
     def message(self) -> str:
         label = self.metric[:-3]
+        interval = ""
+        if self.comparison is not None:
+            level = round(self.comparison.confidence * 100)
+            interval = f"{level} % CI {self.comparison.low:+.1f} .. {self.comparison.high:+.1f} %; "
         return (
-            f"{label} regressed {self.change_pct:+.1f} % ({self.measured_ms:.2f} ms vs baseline "
+            f"{label} regressed {self.change_pct:+.1f} % ({interval}{self.measured_ms:.2f} ms vs baseline "
             f"{self.baseline_ms:.2f} ms) > {self.bound_pct:g} %"
         )
 
@@ -67,6 +78,15 @@ class Regression:
             "change_pct": round(self.change_pct, 3),
             "bound_pct": self.bound_pct,
             "regressed": self.regressed,
+            **(
+                {
+                    "decision": self.comparison.decision,
+                    "ci_low_pct": round(self.comparison.low, 3),
+                    "ci_high_pct": round(self.comparison.high, 3),
+                }
+                if self.comparison is not None
+                else {}
+            ),
         }
 
 
@@ -95,10 +115,16 @@ def load(folder: Path, name: str) -> Baseline:
         raise BaselineError(f"baseline {path}: not readable JSON ({exc})") from None
     cases = data.get("cases") if isinstance(data, dict) else None
     if not isinstance(cases, dict) or data.get("version") != BASELINE_VERSION or not all(
-        isinstance(v, dict) and all(_is_figure(x) for x in v.values()) for v in cases.values()
+        isinstance(v, dict) and all(_is_entry(k, x) for k, x in v.items()) for v in cases.values()
     ):
         raise BaselineError(f"baseline {path}: not a pytest-prodready baseline (version {BASELINE_VERSION})")
     return Baseline(name=name, cases=cases, saved_at=str(data.get("saved_at", "")))
+
+
+def _is_entry(key: str, value: Any) -> bool:
+    if key == "samples_ms":
+        return isinstance(value, list) and all(_is_figure(x) for x in value)
+    return _is_figure(value)
 
 
 def _is_figure(value: Any) -> bool:
@@ -111,7 +137,7 @@ def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]
     document = {
         "version": BASELINE_VERSION,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "cases": {nodeid: {m: float(figures[m]) for m in METRICS if m in figures} for nodeid, figures in cases},
+        "cases": {nodeid: _entry(figures) for nodeid, figures in cases},
     }
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -120,9 +146,35 @@ def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]
     return path
 
 
-def compare(baseline: Baseline, nodeid: str, figures: Mapping[str, float], metric: str, bound_pct: float) -> Regression | None:
-    """The case's regression against the baseline, or None if the baseline lacks it."""
-    before = baseline.cases.get(nodeid, {}).get(metric)
+def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """A case's percentiles, and its samples so a later run can compare distributions."""
+    entry: dict[str, Any] = {m: float(figures[m]) for m in METRICS if m in figures}
+    if figures.get("samples_ms"):
+        entry["samples_ms"] = [round(float(s), 4) for s in figures["samples_ms"]]
+    return entry
+
+
+def compare(
+    baseline: Baseline,
+    nodeid: str,
+    figures: Mapping[str, float],
+    metric: str,
+    bound_pct: float,
+    samples_ms: Sequence[float] = (),
+) -> Regression | None:
+    """The case's regression against the baseline, or None if the baseline lacks it.
+
+    Percentile metrics are compared with a bootstrap interval when both runs
+    kept their samples, so noise alone does not fail an unchanged target.
+    """
+    case = baseline.cases.get(nodeid, {})
+    before = case.get(metric)
     if before is None or metric not in figures:
         return None
-    return Regression(metric=metric, baseline_ms=float(before), measured_ms=float(figures[metric]), bound_pct=bound_pct)
+    comparison = None
+    if metric in PERCENTILES and case.get("samples_ms") and samples_ms:
+        comparison = compare_percentile(case["samples_ms"], samples_ms, q=PERCENTILES[metric], bound_pct=bound_pct)
+    return Regression(
+        metric=metric, baseline_ms=float(before), measured_ms=float(figures[metric]), bound_pct=bound_pct,
+        comparison=comparison,
+    )

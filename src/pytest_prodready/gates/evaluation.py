@@ -52,7 +52,7 @@ def evaluate(
     if misses:
         failures.append(f"{'; '.join(misses)} ({thresholds.describe(summary)})")
     if baseline is not None:
-        regression = baselines.compare(baseline, nodeid, summary.to_dict(), metric, bound_pct)
+        regression = baselines.compare(baseline, nodeid, summary.to_dict(), metric, bound_pct, samples_ms)
         if regression is not None:
             figures["baseline"] = {"name": baseline.name, **regression.to_dict()}
             if regression.regressed:

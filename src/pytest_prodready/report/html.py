@@ -112,13 +112,21 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
 
 def _baseline(cases: list[Mapping[str, Any]]) -> str:
     rows = [
-        (c["nodeid"], b["metric"], f"{b['baseline_ms']:.2f}", f"{b['measured_ms']:.2f}", f"{b['change_pct']:+.1f} %",
-         _state(not b["regressed"], "within bound", f"regressed (> {b['bound_pct']:g} %)"))
+        (c["nodeid"], b["metric"], f"{b['baseline_ms']:.2f}", f"{b['measured_ms']:.2f}", _change(b),
+         _state(not b["regressed"], b.get("decision", "within bound"), f"regressed (> {b['bound_pct']:g} %)"))
         for c in cases
         for b in [c["figures"]["baseline"]]
     ]
     title = f"Performance before / after (baseline {escape(cases[0]['figures']['baseline']['name'])})" if cases else ""
     return _table("prodready-baseline", title, ("case", "metric", "before (ms)", "after (ms)", "change", "result"), rows)
+
+
+def _change(figures: Mapping[str, Any]) -> str:
+    """The relative change, with its bootstrap interval when the baseline kept samples."""
+    text = f"{figures['change_pct']:+.1f} %"
+    if "ci_low_pct" in figures:
+        text += f" (95 % CI {figures['ci_low_pct']:+.1f} .. {figures['ci_high_pct']:+.1f} %)"
+    return text
 
 
 def _consistency(cases: list[Mapping[str, Any]]) -> str:
