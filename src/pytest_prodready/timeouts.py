@@ -10,9 +10,10 @@ them from here unless a store declares its own.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from .gates.thresholds import ThresholdError, positive_number
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_QUERY_TIMEOUT_S = 30.0
@@ -43,6 +44,7 @@ def parse_timeouts(table: Mapping[str, Any], where: str) -> Timeouts:
 
 def _seconds(table: Mapping[str, Any], key: str, default: float, where: str) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise TimeoutSettingError(f"{where}: key {key!r}: expected a number of seconds > 0, got {value!r}")
-    return float(value)
+    try:
+        return positive_number(value, f"{where}: key {key!r}")
+    except ThresholdError:
+        raise TimeoutSettingError(f"{where}: key {key!r}: expected a number of seconds > 0, got {value!r}") from None

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..json_files import write_json_atomically
 from .comparison import REGRESSED, Comparison, compare_percentile
 
 BASELINE_VERSION = 1
@@ -139,11 +139,7 @@ def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cases": {nodeid: _entry(figures) for nodeid, figures in cases},
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_json_atomically(path, document, sort_keys=True)
 
 
 def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import pytest
 from typing import Any
 
 from ..settings import Settings
-from .readiness_json import write_document
+from ..json_files import write_json_atomically
 
 _CLAIM_KEY = pytest.StashKey[tuple[Path, bool]]()
 
@@ -53,7 +53,7 @@ def html_report_path(config: pytest.Config) -> Path | None:
 
 def write_reports(config: pytest.Config, settings: Settings, document: dict[str, Any]) -> list[Path]:
     """Write the JSON report; return every report file this run produces."""
-    written = [write_document(settings.json_path, document)]
+    written = [write_json_atomically(settings.json_path, document)]
     html = html_report_path(config)
     if html is not None:
         written.append(html)

@@ -6,8 +6,6 @@ The schema lives beside this module (``readiness.schema.json``); bump
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import sqlite3
 import time
@@ -90,12 +88,3 @@ def _versions() -> dict[str, str]:
 
 def _iso(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
-
-
-def write_document(path: Path, document: dict[str, Any]) -> Path:
-    """Write atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path.resolve()
