@@ -1,8 +1,12 @@
-"""Wait-for-ready: the polling loop on a fake clock, and whole runs against a slow-starting server."""
+"""Wait-for-ready: the polling loop on a fake clock, and whole runs against a slow-starting server and Neo4j.
+
+The Neo4j runs use a real server (``neo4j_uri`` in tests/conftest.py); they never skip.
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import threading
 import time
@@ -12,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from pytest_prodready.load.loopback import RemoteHostError
-from pytest_prodready.wait import Status, http_health, sqlite_answers, wait_until_ready
+from pytest_prodready.wait import Status, http_health, neo4j_connects, sqlite_answers, wait_until_ready
 
 
 class FakeTime:
@@ -152,3 +156,50 @@ def test_wait_without_anything_to_poll_is_a_usage_error(project):
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-wait", "3s")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--prodready-wait: nothing to poll*"])
+
+
+def free_loopback_port() -> int:
+    """A port nothing listens on: bound, read, closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_neo4j_probe_answers_within_its_timeout_when_the_port_accepts_but_never_speaks():
+    with socket.socket() as silent:  # the kernel completes the TCP handshake; nothing ever reads or writes
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        status = neo4j_connects(f"bolt://127.0.0.1:{silent.getsockname()[1]}")(1.0)
+        elapsed = time.monotonic() - started
+    assert status == Status(False, "ServiceUnavailable")
+    assert elapsed < 1 + 5  # the driver's own default is 60 s
+
+
+def test_a_run_waits_for_neo4j_then_runs_the_cases(project, neo4j_uri):
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-wait", "60s",
+                                          "--prodready-neo4j-uri", neo4j_uri)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["target ready after * s (neo4j: connected)", "READINESS: GO (3 passed, 3 required)"])
+    result.assert_outcomes(passed=3)
+
+
+def test_a_neo4j_that_never_answers_is_one_no_go_within_the_deadline(project, monkeypatch):
+    monkeypatch.setenv("PRODREADY_NEO4J_USER", "neo4j")
+    monkeypatch.setenv("PRODREADY_NEO4J_PASSWORD", "s3cret-never-shown")
+    uri = f"bolt://127.0.0.1:{free_loopback_port()}"
+    started = time.monotonic()
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-wait", "3s", "--prodready-neo4j-uri", uri)
+    elapsed = time.monotonic() - started
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "waiting for the target: neo4j: ServiceUnavailable *",
+        "  reason: target never became ready within 3.0 s (last status: neo4j: ServiceUnavailable)",
+        "READINESS: NO-GO (0 passed, 0 required)",
+    ])
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("reason:") == 1 and "PASSED" not in output and "FAILED" not in output
+    assert "Traceback" not in output and "s3cret-never-shown" not in output
+    assert elapsed < 3 + 15  # the deadline plus interpreter start-up on a busy machine
+    document = json.loads((project.path / "reports" / "readiness.json").read_text())
+    assert document["verdict"]["blocked"] and document["cases"] == []

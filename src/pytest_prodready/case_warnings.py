@@ -18,7 +18,7 @@ from .markers import MarkerError
 from .severity import case_severity
 
 # Markers whose ``severity=`` applies to the whole case; perf gates express it per limit.
-_CASE_MARKERS = ("smoke", "consistency", "api_readiness")
+_CASE_MARKERS = ("smoke", "consistency", "api_readiness", "canary")
 
 
 def note(item: pytest.Item, messages: Iterable[str]) -> None:

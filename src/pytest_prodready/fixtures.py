@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
+from .canary.pair import CanaryPair, PairError, embedded_pair, from_urls
+from .canary.runner import CanaryRun
+from .canary.spec import parse_canary
 from .checks.assertions import Consistency
 from .checks.sqlite import ProbeError, SQLiteProbe
+from .gates.evaluation import GateOutcome
 from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
 from .gates.thresholds import ThresholdError
-from .keys import FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, SETTINGS_KEY
-from .load.harness import LoadHarness, harness_for
+from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, REDACTOR_KEY, SETTINGS_KEY
+from .load.harness import LoadHarness, harness_for, terminal_reporter
 from .load.readiness import ReadinessFactory
 from .load.server import RunningServer, ServerStartError, reference_server
 from .markers import gate_arguments
@@ -177,3 +182,62 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
     factory = ReadinessFactory(readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s)
     yield factory
     factory.close()
+
+
+@pytest.fixture(scope="session")
+def canary_pair(prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryPair]:
+    """The two services canary cases compare: ``--prodready-baseline-url`` and ``--prodready-target-url``.
+
+    API keys come from ``PRODREADY_API_KEY`` (and ``PRODREADY_BASELINE_API_KEY``
+    when the baseline's differs).  Without either URL: two identical embedded
+    reference apps on loopback.  Override this fixture to compare other services.
+    """
+    settings = prodready_settings
+    try:
+        pair = from_urls(settings.baseline_url, settings.target_url, os.environ)
+    except PairError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if pair is not None:
+        yield pair
+        return
+    with ExitStack() as stack:
+        try:
+            pair = stack.enter_context(embedded_pair(tmp_path_factory.mktemp("canary"), settings.volume or None))
+        except ServerStartError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield pair
+
+
+@pytest.fixture
+def canary(
+    request: pytest.FixtureRequest, prodready_settings: Settings, canary_pair: CanaryPair, prodready_clock: Clock
+) -> CanaryRun:
+    """Compares the candidate with the live baseline: ``canary.get("/search", {"q": "memory"})``.
+
+    ``canary.compare(lambda http: http.get(...))`` sends the same request to
+    both sides (``http`` is an ``httpx.Client`` on the side's base URL, with
+    its API key) in interleaved blocks, A B, B A, ... per the test's
+    ``@pytest.mark.canary(...)``, then compares p50 / p95 / p99 and the error
+    rate with bootstrap intervals.  The case fails only when an interval lies
+    wholly above its bound (default: latency 10 % worse, error rate 5 points
+    higher); an undecided comparison is a warning, or a failure under
+    ``--prodready-canary-inconclusive no-go``.
+    """
+    marker = request.node.get_closest_marker("canary")
+    try:
+        spec = parse_canary(
+            marker.kwargs if marker is not None else {}, request.node.nodeid,
+            default_bound_pct=prodready_settings.max_regression_pct, inconclusive=prodready_settings.canary_inconclusive,
+        )
+    except ThresholdError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+    def record(outcome: GateOutcome) -> None:
+        request.node.stash[CANARY_KEY] = outcome
+
+    report, redactor = terminal_reporter(request.config), request.config.stash[REDACTOR_KEY]
+    return CanaryRun(
+        canary_pair, spec, timeouts=prodready_settings.timeouts,
+        allow_remote=bool(request.config.getoption("prodready_allow_remote_load", default=False)),
+        clock=prodready_clock, record=record, progress=lambda line: report(redactor.text(line)),
+    )

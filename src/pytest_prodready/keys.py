@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from .gates.evaluation import GateOutcome
 from .gates.latency import LatencyRecorder
 from .gates.thresholds import GateSpec
 from .load.results import LoadResult
@@ -22,3 +23,4 @@ FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
 INFO_KEY = pytest.StashKey[dict[str, Any]]()
 LOAD_KEY = pytest.StashKey[tuple[LoadSpec, LoadResult]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
+CANARY_KEY = pytest.StashKey[GateOutcome]()

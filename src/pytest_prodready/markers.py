@@ -18,6 +18,10 @@ MARKERS = {
     "load": "load(...): a load test run by locust against an HTTP service on loopback.",
     "api_readiness": "api_readiness(check=...): an API readiness check (authentication, security headers, "
     "RFC 7807 errors, health, rate limiting) counted in the verdict.",
+    "canary": "canary(**keys): a live canary comparison, measured with the `canary` fixture, of "
+    "--prodready-target-url against --prodready-baseline-url (default: two embedded reference apps); keys p50_pct, "
+    "p95_pct, p99_pct (bounds in %; default p50 and p95 at 10), error_points (5), blocks (20), block_size (25), "
+    "warmup (20), duration ('120s'), confidence (0.95), inconclusive ('go' or 'no-go'), severity, name.",
     "writes": "writes: the case writes to the system under test; skipped against a --prodready-target "
     "unless --prodready-allow-writes is given.",
 }
@@ -42,6 +46,7 @@ def readiness_info(item: MarkerSource, where: str) -> dict[str, Any] | None:
     consistency = item.get_closest_marker("consistency")
     load = item.get_closest_marker("load")
     api = item.get_closest_marker("api_readiness")
+    canary = item.get_closest_marker("canary")
     if smoke is not None:
         category = smoke.kwargs.get("category") or (smoke.args[0] if smoke.args else None)
         if not isinstance(category, str) or not category:
@@ -56,6 +61,8 @@ def readiness_info(item: MarkerSource, where: str) -> dict[str, Any] | None:
         return {"domain": "load", "category": load.kwargs.get("name", "load tests")}
     if api is not None:
         return {"domain": "api readiness", "category": api.kwargs.get("check", "checks")}
+    if canary is not None:
+        return {"domain": "canary", "category": canary.kwargs.get("name", "canary comparisons")}
     return None
 
 

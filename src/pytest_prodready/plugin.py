@@ -16,6 +16,8 @@ import pytest
 from .controller import HtmlSections, ReadinessController
 from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
     api_readiness,
+    canary,
+    canary_pair,
     consistency,
     corpus_dir,
     latency,
@@ -34,7 +36,8 @@ from .interrupts import SigtermGuard
 from . import read_only
 from .gates.evaluation import GateOutcome
 from .gates.thresholds import ThresholdError
-from .keys import FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
+from .canary.spec import check_marker as check_canary_marker
+from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
 from .load import evaluation as load_evaluation
 from .load.harness import check_marker as check_load_marker
 from .load.loopback import ALLOW_OPTION
@@ -76,6 +79,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prodready-summary-md", metavar="PATH",
                     help="also write the verdict as Markdown (appended to $GITHUB_STEP_SUMMARY when set).")
     add_wait_options(group)
+    group.addoption("--prodready-baseline-url", metavar="URL",
+                    help="the live baseline service canary cases compare --prodready-target-url with.")
+    group.addoption("--prodready-canary-inconclusive", metavar="go|no-go",
+                    help="what a canary comparison too short or noisy to decide makes of the verdict (default go: a warning).")
     group.addoption(ALLOW_OPTION, action="store_true", default=False,
                     help="let load tests target a non-loopback host (refused by default).")
 
@@ -143,6 +150,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if "latency" not in getattr(item, "fixturenames", ()):
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(item)
+            check_canary_marker(item, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(item, settings.escalate_warnings)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -176,6 +184,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if load is not None:
         escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
         _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
+    canary_outcome = item.stash.get(CANARY_KEY, None)
+    if canary_outcome is not None:
+        _judge(item, canary_outcome)
     return result
 
 

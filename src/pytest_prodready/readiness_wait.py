@@ -27,7 +27,8 @@ def add_options(group: Any) -> None:
                     help="before any case runs, poll the target until it is healthy, for at most DURATION "
                          "(e.g. 120s, 2m); if it never is, the verdict is one NO-GO.")
     group.addoption("--prodready-target-url", metavar="URL",
-                    help=f"poll GET URL/health (loopback only unless {ALLOW_OPTION}).")
+                    help=f"the candidate service: --prodready-wait polls GET URL/health, canary cases compare it "
+                         f"with --prodready-baseline-url (loopback only unless {ALLOW_OPTION}).")
     group.addoption("--prodready-neo4j-uri", metavar="URI",
                     help="poll Neo4j's verify_connectivity (auth: PRODREADY_NEO4J_USER / PRODREADY_NEO4J_PASSWORD).")
 
@@ -78,11 +79,12 @@ class ReadinessWait:
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     """One probe per thing the options name."""
     probes: list[tuple[str, Probe]] = []
-    url = config.getoption("prodready_target_url", default=None)
-    if url:
-        allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
-        probes.append(("http", http_health(url, allow_remote=allow_remote)))
-    sqlite = config.stash[SETTINGS_KEY].sqlite
+    settings = config.stash[SETTINGS_KEY]
+    allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
+    for name, url in (("http", settings.target_url), ("baseline http", settings.baseline_url)):
+        if url:
+            probes.append((name, http_health(url, allow_remote=allow_remote)))
+    sqlite = settings.sqlite
     if sqlite is not None:
         probes.append(("sqlite", sqlite_answers(sqlite)))
     neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
+from .canary.spec import INCONCLUSIVE_POLICIES
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -46,6 +47,9 @@ OPTION_KEYS = {
     "prodready_baseline_dir": "baseline_dir",
     "prodready_summary_md": "summary_md",
     "prodready_allow_writes": "allow_writes",
+    "prodready_target_url": "target_url",
+    "prodready_baseline_url": "baseline_url",
+    "prodready_canary_inconclusive": "canary_inconclusive",
 }
 
 _COUNTS = {"type": "integer", "minimum": 0}
@@ -65,6 +69,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "baseline_dir": {"type": "string", "minLength": 1},
         "summary_md": {"type": "string", "minLength": 1},
         "allow_writes": {"type": "boolean"},
+        "target_url": {"type": "string", "minLength": 1},
+        "baseline_url": {"type": "string", "minLength": 1},
+        "canary_inconclusive": {"enum": list(INCONCLUSIVE_POLICIES)},
         "connect_timeout": {"type": "number"},
         "query_timeout": {"type": "number"},
         "volume": {
@@ -117,6 +124,9 @@ class Settings:
     summary_md: Path | None = None
     allow_writes: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
+    target_url: str | None = None
+    baseline_url: str | None = None
+    canary_inconclusive: str = "go"
 
     @property
     def uses_reference(self) -> bool:
@@ -225,6 +235,14 @@ def resolve(
     except TimeoutSettingError as exc:
         raise SettingsError(str(exc)) from exc
 
+    target_url, _ = pick("prodready_target_url")
+    baseline_url, _ = pick("prodready_baseline_url")
+    if baseline_url and not target_url:
+        raise SettingsError("--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it")
+    inconclusive, _ = pick("prodready_canary_inconclusive")
+    if inconclusive is not None and inconclusive not in INCONCLUSIVE_POLICIES:
+        raise SettingsError(f"--prodready-canary-inconclusive: expected 'go' or 'no-go', got {inconclusive!r}")
+
     requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
     for domain, counts in table.get("require", {}).items():
         requirements[domain] = dict(counts)  # a domain's table replaces the shipped one
@@ -249,6 +267,9 @@ def resolve(
         summary_md=summary_base / summary_md if summary_md else None,
         allow_writes=bool(pick("prodready_allow_writes")[0]),
         timeouts=timeouts,
+        target_url=target_url,
+        baseline_url=baseline_url,
+        canary_inconclusive=inconclusive or "go",
     )
 
 

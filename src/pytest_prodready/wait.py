@@ -107,7 +107,7 @@ def sqlite_answers(path: Path) -> Probe:
                 connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return Status(True, "answers")
         except sqlite3.Error as exc:
-            return Status(False, f"sqlite: {exc}")
+            return Status(False, str(exc))  # the loop prefixes the probe name
 
     return probe
 
@@ -121,10 +121,13 @@ def neo4j_connects(uri: str) -> Probe:
         import neo4j  # only runs that poll Neo4j pay for the import
 
         try:
-            with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=timeout_s) as driver:
+            # connection_timeout bounds only the TCP connect; the Bolt handshake and HELLO fall under
+            # the acquisition timeout (60 s by default), so a port that accepts but never answers hung.
+            with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=timeout_s,
+                                            connection_acquisition_timeout=timeout_s) as driver:
                 driver.verify_connectivity()
             return Status(True, "connected")
         except Exception as exc:  # noqa: BLE001  (the driver raises many types; each means "not ready")
-            return Status(False, f"neo4j: {type(exc).__name__}")
+            return Status(False, type(exc).__name__)  # the loop prefixes the probe name
 
     return probe

@@ -85,6 +85,7 @@ def reference_server(
     volume: Mapping[str, int] | None = None,
     fault_ratio: float = 0.0,
     delay_ms: float = 0.0,
+    slowdown: float = 0.0,
     timeout_s: float = DEFAULT_START_TIMEOUT_S,
 ) -> Iterator[RunningServer]:
     """The reference HTTP app on a free 127.0.0.1 port, with fresh keys in a 0600 file.
@@ -99,7 +100,8 @@ def reference_server(
             [ApiKey("load", load_key, LOAD_KEY_RATE_PER_S), ApiKey("limited", limited_key, LIMITED_KEY_RATE_PER_S)],
         )
         command = [sys.executable, "-m", "pytest_prodready.reference.serve", "--workdir", str(folder / "target"),
-                   "--api-key-file", str(key_file), "--fault-ratio", str(fault_ratio), "--delay-ms", str(delay_ms)]
+                   "--api-key-file", str(key_file), "--fault-ratio", str(fault_ratio), "--delay-ms", str(delay_ms),
+                   "--slowdown", str(slowdown)]
         if volume is not None:
             command += ["--volume", json.dumps(dict(volume))]
         with serve_process(command, log_dir=folder, timeout_s=timeout_s) as (url, process):

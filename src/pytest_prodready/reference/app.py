@@ -3,9 +3,9 @@
 JSON routes over sessions, memory and search, ``GET /health`` with each
 dependency's status and response time, API-key authentication on every
 other route, per-key rate limits, security headers on every response and
-RFC 7807 problem+json bodies for every error.  ``fault_ratio`` and
-``delay_ms`` exist for tests of the load gates: they make a deliberately
-faulty or slow variant of the same app.
+RFC 7807 problem+json bodies for every error.  ``fault_ratio``,
+``delay_ms`` and ``slowdown`` exist for tests of the load and canary gates:
+they make a deliberately faulty or slow variant of the same app.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from .middleware import (
     FaultInjection,
     ProblemGuard,
     SecurityHeaders,
+    Slowdown,
 )
 from .problems import problem
 from .service import ReferenceService
@@ -88,6 +89,7 @@ def create_app(
     anonymous_rate_per_s: float = ANONYMOUS_RATE_PER_S,
     fault_ratio: float = 0.0,
     delay_ms: float = 0.0,
+    slowdown: float = 0.0,
     security_headers: dict[str, str] | None = None,
     health_limits: health.HealthLimits = health.DEFAULT_LIMITS,
 ) -> Starlette:
@@ -99,6 +101,8 @@ def create_app(
     ]
     if fault_ratio or delay_ms:
         middleware.append(Middleware(FaultInjection, fault_ratio=fault_ratio, delay_ms=delay_ms))
+    if slowdown:
+        middleware.insert(0, Middleware(Slowdown, factor=slowdown))
     handlers: dict[Any, Any] = {HTTPException: _http_problem, BadRequest: _bad_request}
     handlers.update({error: _domain_problem for error in DOMAIN_ERRORS})
     app = Starlette(routes=ROUTES, middleware=middleware, exception_handlers=handlers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from typing import Any, Awaitable, Callable, Mapping
 
 from .api_keys import ApiKey, digest
@@ -17,6 +18,7 @@ from .problems import problem
 from .ratelimit import RateLimiter, retry_after
 
 Scope = dict[str, Any]
+SPIN_S = 0.002
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -178,3 +180,43 @@ class FaultInjection:
             await problem(500, "injected fault", slug="injected-fault", instance=scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class Slowdown:
+    """Test knob for the canary gate: every response is held back by ``factor`` times its own time.
+
+    Placed outermost, so the time counted is everything the app does for the
+    request; ``factor=0.3`` makes a service 30 % slower than its twin.
+    """
+
+    def __init__(self, app: ASGIApp, factor: float) -> None:
+        if not factor >= 0:
+            raise ValueError(f"slowdown must be >= 0, got {factor}")
+        self.app = app
+        self.factor = factor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.factor:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def slowed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await hold((time.perf_counter() - started) * self.factor)
+            await send(message)
+
+        await self.app(scope, receive, slowed_send)
+
+
+async def hold(seconds: float) -> None:
+    """Sleep ``seconds`` precisely: asyncio's timers round up to whole milliseconds.
+
+    The coarse part sleeps; the last two milliseconds yield to the loop in a
+    tight loop, so a 0.3 ms hold is 0.3 ms, not 1 ms.
+    """
+    end = time.perf_counter() + seconds
+    if seconds > SPIN_S:
+        await asyncio.sleep(seconds - SPIN_S)
+    while time.perf_counter() < end:
+        await asyncio.sleep(0)

@@ -40,12 +40,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--anonymous-rate", type=float, default=ANONYMOUS_RATE_PER_S, help="requests/s per address without a key")
     parser.add_argument("--fault-ratio", type=float, default=0.0, help="share of requests answered 500 (tests)")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="delay added to every request (tests)")
+    parser.add_argument("--slowdown", type=float, default=0.0, help="hold responses back by this fraction of their time (tests)")
     return parser.parse_args(argv)
 
 
 def bind_loopback(port: int) -> socket.socket:
     """Bind before uvicorn starts, so the real port is known even for ``--port 0``."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, port))
     sock.listen(2048)
@@ -59,7 +60,8 @@ async def serve(args: argparse.Namespace) -> None:
     service = await create_target(TargetContext(workdir=args.workdir, options=options))
     try:
         app = create_app(
-            service, keys, anonymous_rate_per_s=args.anonymous_rate, fault_ratio=args.fault_ratio, delay_ms=args.delay_ms
+            service, keys, anonymous_rate_per_s=args.anonymous_rate, fault_ratio=args.fault_ratio, delay_ms=args.delay_ms,
+            slowdown=args.slowdown,
         )
         sock = bind_loopback(args.port)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)

@@ -3,8 +3,8 @@
 They render the same document the JSON report holds, so the page and the
 file can never disagree.  Top to bottom: the verdict and why, the executive
 summary, a table per category, performance gates with their charts and the
-baseline comparison, consistency rules with offenders, load tests, the
-issues encountered and the environment.
+baseline comparison, canary comparisons with a live baseline, consistency
+rules with offenders, load tests, the issues encountered and the environment.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def summary_blocks(document: Mapping[str, Any]) -> list[str]:
         _categories(document["categories"]),
         _gates([c for c in cases if "latency" in c["figures"]]),
         _baseline([c for c in cases if "baseline" in c["figures"]]),
+        _canary([c for c in cases if "canary" in c["figures"]]),
         _consistency([c for c in cases if c["figures"].get("consistency")]),
         _load([c for c in cases if "load" in c["figures"]]),
         _issues([c for c in cases if c["outcome"] != "passed"]),
@@ -129,6 +130,93 @@ def _change(figures: Mapping[str, Any]) -> str:
     return text
 
 
+def _canary(cases: list[Mapping[str, Any]]) -> str:
+    if not cases:
+        return ""
+    parts = ['<h3 id="prodready-canary">Canary comparisons</h3>']
+    for case in cases:
+        fig = case["figures"]["canary"]
+        rows = [
+            (c["metric"], canary_figure(c, "baseline"), canary_figure(c, "candidate"),
+             "-" if c.get("ratio") is None else f"{c['ratio']:.2f}x", canary_change(c), canary_bound(c),
+             _canary_row_decision(c["decision"]))
+            for c in fig["comparisons"]
+        ]
+        table = _table_markup(
+            ("metric", "baseline", "candidate", "ratio", "change", "bound", "decision"), rows,
+            'class="prodready-canary-table"', [_CANARY_ROW_CLASSES.get(c["decision"], "") for c in fig["comparisons"]],
+        )
+        parts.append(
+            f'<div class="prodready-canary-case" data-case="{escape(case["nodeid"])}" '
+            f'data-decision="{escape(fig["decision"])}">'
+            f"<p>{_outcome(case['outcome'])} <code>{escape(case['nodeid'])}</code>: {_canary_decision(fig)}<br>"
+            f"baseline <code>{escape(fig['baseline_url'])}</code>, "
+            f"candidate <code>{escape(fig['candidate_url'])}</code>"
+            f"<br>{escape(canary_plan(fig))}<br>{escape(_canary_sides(fig))}</p>{table}</div>"
+        )
+    return "".join(parts)
+
+
+_CANARY_CLASSES = {"within bound": "ok", "inconclusive": "warn", "regressed": "bad", "no baseline": "bad", "not measured": "bad"}
+_CANARY_ROW_CLASSES = {"inconclusive": "warn", "regressed": "bad"}
+
+
+def _canary_row_decision(decision: str) -> Any:
+    """A coloured badge for a gated decision; "not gated" stays plain text."""
+    css_class = _CANARY_CLASSES.get(decision)
+    return _badge(css_class, decision) if css_class else decision
+
+
+def _canary_decision(fig: Mapping[str, Any]) -> _Markup:
+    """The case's decision; an inconclusive one fails under the no-go policy."""
+    decision, policy = fig["decision"], fig.get("inconclusive_policy", "go")
+    if decision == "inconclusive":
+        return _badge("bad" if policy == "no-go" else "warn", f"inconclusive (inconclusive = {policy})")
+    return _badge(_CANARY_CLASSES.get(decision, "bad"), decision)
+
+
+def canary_plan(fig: Mapping[str, Any]) -> str:
+    """E.g. ``plan: 4 blocks × 10 requests per side, ABBA order, 20 warm-up requests per side; 4 of 4 blocks done``."""
+    plan = fig["plan"]
+    text = (
+        f"plan: {plan['blocks']} blocks × {plan['block_size']} requests per side, {plan['order']} order, "
+        f"{plan['warmup']} warm-up requests per side; {fig['blocks_done']} of {plan['blocks']} blocks done"
+    )
+    return f"{text} ({fig['stopped_early']})" if fig.get("stopped_early") else text
+
+
+def _canary_sides(fig: Mapping[str, Any]) -> str:
+    parts = []
+    for name in ("baseline", "candidate"):
+        side = fig["sides"][name]
+        examples = "; ".join(side.get("error_examples", []))
+        brief = f"{name} {side['requests']} requests / {side['errors']} errors"
+        parts.append(f"{brief} ({examples})" if examples else brief)
+    return ", ".join(parts)
+
+
+def canary_figure(comparison: Mapping[str, Any], side: str) -> str:
+    """A percentile in ms, the error rate in %."""
+    value = comparison[side]
+    return f"{value:.2f} %" if comparison["unit"] == "points" else f"{value:.2f} ms"
+
+
+def canary_bound(comparison: Mapping[str, Any]) -> str:
+    """E.g. ``10 %`` or ``5 points``; ``-`` for a metric reported without a bound."""
+    bound = comparison.get("bound")
+    return "-" if bound is None else f"{bound:g} {comparison['unit']}"
+
+
+def canary_change(comparison: Mapping[str, Any]) -> str:
+    """E.g. ``+24.0 % (95 % CI +22.8 .. +24.4 %)``, or in points for the error rate."""
+    unit, level = comparison["unit"], round(comparison["confidence"] * 100)
+    digits = 2 if unit == "points" else 1
+    return (
+        f"{comparison['change']:+.{digits}f} {unit} ({level} % CI {comparison['ci_low']:+.{digits}f} .. "
+        f"{comparison['ci_high']:+.{digits}f} {unit})"
+    )
+
+
 def _consistency(cases: list[Mapping[str, Any]]) -> str:
     rows = [
         (o["rule"], o["backend"], o["value"], o["threshold"], _rule_state(o["passed"], c["outcome"]),
@@ -181,9 +269,21 @@ def _environment(env: Mapping[str, Any]) -> str:
 def _table(table_id: str, title: str, head: Iterable[str], rows: list[tuple[Any, ...]]) -> str:
     if not rows:
         return ""
+    return f"<h3>{title}</h3>" + _table_markup(head, rows, f'id="{table_id}"')
+
+
+def _table_markup(
+    head: Iterable[str], rows: list[tuple[Any, ...]], attributes: str, row_classes: Iterable[str] = ()
+) -> str:
+    """A table; ``row_classes`` styles whole rows (``bad``, ``warn``) in the order given."""
+    classes = list(row_classes)
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f'<h3>{title}</h3><table id="{table_id}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
+    body = "".join(
+        (f'<tr class="{escape(classes[i])}">' if i < len(classes) and classes[i] else "<tr>")
+        + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        for i, row in enumerate(rows)
+    )
+    return f"<table {attributes}><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from .html import canary_bound, canary_change, canary_figure, canary_plan
 from .redaction import Redactor
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -17,7 +18,7 @@ _GATE_FIGURES = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 
 def render(document: Mapping[str, Any]) -> str:
-    """The whole summary: headline, categories, failures, warnings and gate figures."""
+    """The whole summary: headline, categories, failures, warnings, gate figures and canary comparisons."""
     cases = document["cases"]
     parts = [
         _headline(document),
@@ -25,6 +26,7 @@ def render(document: Mapping[str, Any]) -> str:
         _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error")]),
         _cases("Warnings", [c for c in cases if c["outcome"] == "warned"]),
         _gates([c for c in cases if "latency" in c["figures"]]),
+        _canary([c for c in cases if "canary" in c["figures"]]),
     ]
     return "\n".join(part for part in parts if part)
 
@@ -90,6 +92,39 @@ def _gates(cases: Sequence[Mapping[str, Any]]) -> str:
     ]
     return _table("Performance gates", ("case", "gate", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "limits",
                                         "outcome"), rows)
+
+
+def _canary(cases: Sequence[Mapping[str, Any]]) -> str:
+    """One row per comparison, then each case's decision, URLs and plan."""
+    if not cases:
+        return ""
+    rows = [
+        (f"`{c['nodeid']}`", k["metric"], canary_figure(k, "baseline"), canary_figure(k, "candidate"),
+         "-" if k.get("ratio") is None else f"{k['ratio']:.2f}x", canary_change(k), canary_bound(k),
+         _CANARY_DECISIONS.get(k["decision"], k["decision"]))
+        for c in cases
+        for k in c["figures"]["canary"]["comparisons"]
+    ]
+    table = _table("Canary comparisons", ("case", "metric", "baseline", "candidate", "ratio", "change", "bound",
+                                          "decision"), rows) or "### Canary comparisons\n"
+    return table + "\n" + "\n".join(_canary_note(case) for case in cases) + "\n"
+
+
+def _canary_note(case: Mapping[str, Any]) -> str:
+    fig = case["figures"]["canary"]
+    decision = _CANARY_DECISIONS.get(fig["decision"], fig["decision"])
+    if fig["decision"] == "inconclusive":
+        decision += f" (inconclusive = {fig['inconclusive_policy']})"
+    note = (f"- `{case['nodeid']}`: {decision}; baseline `{fig['baseline_url']}`, candidate `{fig['candidate_url']}`; "
+            f"{canary_plan(fig)}")
+    return " ".join(note.split())
+
+
+_CANARY_DECISIONS = {
+    "within bound": "✅ within bound", "inconclusive": "⚠️ inconclusive", "regressed": "❌ regressed",
+    "no baseline": "❌ no baseline",
+    "not measured": "❌ not measured",
+}
 
 
 def _latency(figures: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from ..run_state import RunState
 from ..settings import Settings
 from .redaction import Redactor
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
 
 

@@ -1,0 +1,121 @@
+"""Interleaved sampling of two services: A B, B A, A B, ... blocks of requests.
+
+Measuring the baseline for a minute and then the candidate for a minute lets
+any drift of the machine (a neighbour's build, a cache warming, a CPU
+throttling) land on one side only.  Alternating small blocks spreads it over
+both, and swapping who goes first each round cancels an order effect.  The
+clock is injected, so tests of this logic never depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Mapping
+
+from ..gates.latency import DEFAULT_CLOCK, Clock
+
+BASELINE, CANDIDATE = "baseline", "candidate"
+SIDES = (BASELINE, CANDIDATE)
+MAX_ERROR_EXAMPLES = 5
+
+# One request: returns None when it succeeded, else a short description of the error.
+Call = Callable[[], "str | None"]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SideSamples:
+    """One service's successful latencies and errors, overall and block by block.
+
+    Block i of each side belongs to round i; the comparison draws whole
+    rounds, so it needs the blocks, not only the pooled samples.
+    """
+
+    name: str
+    samples_ms: list[float] = field(default_factory=list)
+    requests: int = 0
+    errors: int = 0
+    error_examples: list[str] = field(default_factory=list)
+    block_samples: list[list[float]] = field(default_factory=list)
+    block_counts: list[tuple[int, int]] = field(default_factory=list)  # (errors, requests) per block
+
+    def start_block(self) -> None:
+        self.block_samples.append([])
+        self.block_counts.append((0, 0))
+
+    def add(self, elapsed_ms: float, error: str | None) -> None:
+        self.requests += 1
+        errors, requests = self.block_counts[-1] if self.block_counts else (0, 0)
+        if self.block_counts:
+            self.block_counts[-1] = (errors + (error is not None), requests + 1)
+        if error is None:
+            self.samples_ms.append(elapsed_ms)
+            if self.block_samples:
+                self.block_samples[-1].append(elapsed_ms)
+            return
+        self.errors += 1
+        if len(self.error_examples) < MAX_ERROR_EXAMPLES:
+            self.error_examples.append(error)
+
+
+@dataclass
+class Interleaved:
+    """What both sides measured, and whether the run ended before its plan."""
+
+    sides: dict[str, SideSamples]
+    blocks_done: int
+    stopped_early: str = ""
+
+
+def schedule(blocks: int) -> Iterator[str]:
+    """The side of each block: A B, B A, A B, ... (``blocks`` blocks per side)."""
+    for round_ in range(blocks):
+        yield from SIDES if round_ % 2 == 0 else reversed(SIDES)
+
+
+def sample(
+    calls: Mapping[str, Call],
+    *,
+    blocks: int,
+    block_size: int,
+    warmup: int,
+    duration_s: float,
+    clock: Clock = DEFAULT_CLOCK,
+    progress: Progress = lambda line: None,
+) -> Interleaved:
+    """Warm both sides up, then run the interleaved blocks until done or ``duration_s`` is spent.
+
+    Stopping at the deadline keeps the run bounded even against a service
+    that answers slowly; the comparison then works with what was measured.
+    """
+    sides = {name: SideSamples(name) for name in SIDES}
+    deadline = clock() + int(duration_s * 1e9)
+    for name in SIDES:
+        for _ in range(warmup):
+            calls[name]()
+    done = 0
+    for index, name in enumerate(schedule(blocks)):
+        if not _block(calls[name], sides[name], block_size, clock, deadline):
+            return Interleaved(sides, done // 2, f"stopped at the {duration_s:g} s limit after {done} of {2 * blocks} blocks")
+        done = index + 1
+        if done % 2 == 0 and (done // 2) % max(1, blocks // 4) == 0:
+            progress(f"canary: {done // 2}/{blocks} rounds, {_brief(sides)}")
+    return Interleaved(sides, blocks)
+
+
+def _block(call: Call, side: SideSamples, size: int, clock: Clock, deadline: int) -> bool:
+    """Run one block; False when the deadline cut it short."""
+    if clock() >= deadline:
+        return False
+    side.start_block()
+    for _ in range(size):
+        start = clock()
+        if start >= deadline:
+            return False
+        error = call()
+        side.add((clock() - start) / 1e6, error)
+    return True
+
+
+def _brief(sides: Mapping[str, SideSamples]) -> str:
+    return ", ".join(f"{s.name} {s.requests} requests / {s.errors} errors" for s in sides.values())

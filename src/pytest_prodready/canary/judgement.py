@@ -1,0 +1,181 @@
+"""Holding two interleaved samples against the canary bounds.
+
+Each percentile and the error rate get a bootstrap interval
+(:mod:`..gates.comparison`).  The case fails only on an interval wholly above
+its bound; an interval that straddles the bound is *inconclusive*, which the
+spec's policy turns into a warning (``go``) or a failure (``no-go``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..gates.comparison import (
+    INCONCLUSIVE,
+    MIN_BLOCKS,
+    MIN_SAMPLES,
+    REGRESSED,
+    WITHIN,
+    Comparison,
+    compare_error_rate_blocks,
+    compare_percentile_blocks,
+)
+from ..gates.evaluation import GateOutcome
+from ..gates.latency import summarize
+from .interleave import BASELINE, CANDIDATE, Interleaved, SideSamples
+from .spec import DEFAULT_BOUND_PCT, CanarySpec
+
+MAX_REPORTED_SAMPLES = 2000
+REPORTED_PERCENTILES = (50, 95, 99)
+NOT_GATED = "not gated"  # measured and reported, but no bound was set for it
+NO_BASELINE = "no baseline"  # the baseline answered nothing successfully: nothing to compare with
+NOT_MEASURED = "not measured"  # no round finished on both sides (the duration ran out first)
+
+
+def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_url: str) -> GateOutcome:
+    """The canary's figures, and why it failed or warned."""
+    base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
+    comparisons = _comparisons(spec, base, cand)
+    unmeasured = _unmeasured(run)
+    decision = unmeasured[0] if unmeasured else overall(comparisons)
+    figures = {"canary": _figures(spec, run, comparisons, decision, baseline_url, candidate_url)}
+    failures = [f"canary {regression_message(c)}" for c in comparisons if c.decision == REGRESSED]
+    if unmeasured:
+        failures.append(unmeasured[1])
+    undecided = [c for c in comparisons if c.decision == INCONCLUSIVE]
+    doubts = [_inconclusive_message(spec, run, undecided)] if undecided and not failures else []
+    if spec.inconclusive == "no-go":
+        return GateOutcome(figures=figures, failures=failures + doubts)
+    return GateOutcome(figures=figures, failures=failures, warnings=doubts)
+
+
+def _unmeasured(run: Interleaved) -> tuple[str, str] | None:
+    """The decision and the reason when there is nothing to compare with; None when both sides were measured."""
+    base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
+    if not base.samples_ms and base.requests:
+        return NO_BASELINE, (
+            f"canary: the baseline answered none of its {base.requests} requests ({_examples(base)}); "
+            "nothing to compare with"
+        )
+    if min(len(base.block_counts), len(cand.block_counts)) == 0:
+        return NOT_MEASURED, (
+            f"canary: no round was measured on both sides ({run.stopped_early or 'no blocks planned'}); "
+            "nothing to compare with"
+        )
+    return None
+
+
+def overall(comparisons: list[Comparison]) -> str:
+    """Regressed if any metric regressed, else inconclusive if any could not be decided."""
+    decisions = {c.decision for c in comparisons}
+    for decision in (REGRESSED, INCONCLUSIVE):
+        if decision in decisions:
+            return decision
+    return WITHIN
+
+
+def _comparisons(spec: CanarySpec, base: SideSamples, cand: SideSamples) -> list[Comparison]:
+    """Each percentile and the error rate, over the rounds both sides completed, drawn round by round."""
+    rounds = min(len(base.block_counts), len(cand.block_counts))
+    found = []
+    if any(base.block_samples[:rounds]) and any(cand.block_samples[:rounds]):
+        for q in REPORTED_PERCENTILES:
+            compared = compare_percentile_blocks(
+                base.block_samples[:rounds], cand.block_samples[:rounds],
+                q=q, bound_pct=spec.bounds_pct.get(q, DEFAULT_BOUND_PCT), confidence=spec.confidence,
+            )
+            found.append(compared if q in spec.bounds_pct else replace(compared, decision=NOT_GATED))
+    if rounds:
+        found.append(
+            compare_error_rate_blocks(
+                base.block_counts[:rounds], cand.block_counts[:rounds],
+                bound_points=spec.error_points, confidence=spec.confidence,
+            )
+        )
+    return found
+
+
+def regression_message(c: Comparison) -> str:
+    """E.g. ``p95 1.31x baseline (+31.2 %, 95 % CI +24.0 .. +38.5 %) > 10 %: regressed (2.61 vs 1.99 ms)``."""
+    level = round(c.confidence * 100)
+    if c.unit == "points":
+        return (
+            f"error rate {c.candidate:.2f} % vs baseline {c.baseline:.2f} % ({c.change:+.2f} points, {level} % CI "
+            f"{c.low:+.2f} .. {c.high:+.2f} points) > {c.bound:g} points: {c.decision}"
+        )
+    return (
+        f"{c.metric} {ratio(c):.2f}x baseline ({c.change:+.1f} %, {level} % CI {c.low:+.1f} .. {c.high:+.1f} %) "
+        f"> {c.bound:g} %: {c.decision} ({c.candidate:.2f} vs {c.baseline:.2f} ms)"
+    )
+
+
+def ratio(c: Comparison) -> float:
+    """Candidate over baseline, for percentiles (1.31 is 31 % slower)."""
+    return 1.0 + c.change / 100.0
+
+
+def _inconclusive_message(spec: CanarySpec, run: Interleaved, undecided: list[Comparison]) -> str:
+    level = round(spec.confidence * 100)
+    parts = [
+        f"{c.metric} {c.change:+.1f} {c.unit} ({level} % CI {c.low:+.1f} .. {c.high:+.1f}) vs bound {c.bound:g} {c.unit}"
+        for c in undecided
+    ]
+    base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
+    rounds = min(len(base.block_counts), len(cand.block_counts))
+    samples = min(len(base.samples_ms), len(cand.samples_ms))
+    if rounds < MIN_BLOCKS or samples < MIN_SAMPLES:
+        why = (f"too short to decide: {rounds} rounds and {samples} samples per side, at least {MIN_BLOCKS} rounds "
+               f"and {MIN_SAMPLES} samples are needed")
+    else:
+        why = f"{rounds} rounds, {samples} samples per side; the interval straddles the bound, more rounds would decide"
+    if run.stopped_early:
+        why = f"{run.stopped_early}; {why}"
+    return f"canary inconclusive: {'; '.join(parts)} ({why}; inconclusive = {spec.inconclusive})"
+
+
+def _examples(side: SideSamples) -> str:
+    return "; ".join(side.error_examples) or "no answer"
+
+
+def _figures(
+    spec: CanarySpec, run: Interleaved, comparisons: list[Comparison], decision: str, baseline_url: str, candidate_url: str
+) -> dict[str, Any]:
+    return {
+        "baseline_url": baseline_url,
+        "candidate_url": candidate_url,
+        "decision": decision,
+        "inconclusive_policy": spec.inconclusive,
+        "plan": {"blocks": spec.blocks, "block_size": spec.block_size, "warmup": spec.warmup, "order": "ABBA"},
+        "blocks_done": run.blocks_done,
+        "stopped_early": run.stopped_early or None,
+        "comparisons": [_comparison(c) for c in comparisons],
+        "sides": {name: _side(side) for name, side in run.sides.items()},
+    }
+
+
+def _comparison(c: Comparison) -> dict[str, Any]:
+    return {
+        "metric": c.metric,
+        "unit": c.unit,
+        "baseline": round(c.baseline, 4),
+        "candidate": round(c.candidate, 4),
+        "ratio": round(ratio(c), 4) if c.unit == "%" else None,
+        "change": round(c.change, 3),
+        "ci_low": round(c.low, 3),
+        "ci_high": round(c.high, 3),
+        "bound": None if c.decision == NOT_GATED else c.bound,
+        "confidence": c.confidence,
+        "decision": c.decision,
+    }
+
+
+def _side(side: SideSamples) -> dict[str, Any]:
+    latency = summarize(side.samples_ms).to_dict() if side.samples_ms else None
+    return {
+        "requests": side.requests,
+        "errors": side.errors,
+        "error_examples": list(side.error_examples),
+        "latency": latency,
+        "samples_ms": [round(s, 4) for s in side.samples_ms[:MAX_REPORTED_SAMPLES]],
+    }

@@ -1,0 +1,104 @@
+"""What a canary case requires: the bounds of seed 001's canary questions and the sampling plan.
+
+``@pytest.mark.canary(p95_pct=10, error_points=5, blocks=20, block_size=25)``;
+every value is checked once, and a bad one is a usage error naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..gates.thresholds import ThresholdError, check_severity, positive_number, whole_number
+from ..load.thresholds import parse_duration
+
+PERCENTILE_KEYS = {"p50_pct": 50, "p95_pct": 95, "p99_pct": 99}
+INCONCLUSIVE_POLICIES = ("go", "no-go")
+DEFAULT_BOUND_PCT = 10.0  # seed 001: the candidate's latency no more than 10 % worse
+DEFAULT_GATED = (50, 95)  # p99 is reported; a few hundred samples rarely pin it within 10 %
+DEFAULT_ERROR_POINTS = 5.0  # seed 001: its error rate no more than 5 points higher
+_COUNTS = {"blocks": 2, "block_size": 1, "warmup": 0}
+CANARY_KEYS = ("name", *PERCENTILE_KEYS, "error_points", *_COUNTS, "duration", "confidence", "inconclusive", "severity")
+
+
+@dataclass(frozen=True)
+class CanarySpec:
+    """Bounds per percentile (in %) and on the error rate (in points), and how to sample."""
+
+    bounds_pct: Mapping[int, float] = field(default_factory=lambda: {q: DEFAULT_BOUND_PCT for q in DEFAULT_GATED})
+    error_points: float = DEFAULT_ERROR_POINTS
+    blocks: int = 20
+    block_size: int = 25
+    warmup: int = 20
+    duration_s: int = 120
+    confidence: float = 0.95
+    inconclusive: str = "go"
+
+    @property
+    def planned_per_side(self) -> int:
+        return self.blocks * self.block_size
+
+
+def parse_canary(
+    raw: Mapping[str, Any], where: str, *, default_bound_pct: float = DEFAULT_BOUND_PCT, inconclusive: str = "go"
+) -> CanarySpec:
+    """Marker kwargs to a spec; without any ``p*_pct``, p50 and p95 get the default bound.
+
+    p99 is always measured and reported, and gated only when ``p99_pct`` is given.
+
+    ``inconclusive`` is the run's policy (``canary_inconclusive``); the
+    marker's own ``inconclusive=`` wins over it.
+    """
+    values: dict[str, Any] = {}
+    bounds: dict[int, float] = {}
+    for key, value in raw.items():
+        if key in PERCENTILE_KEYS:
+            bounds[PERCENTILE_KEYS[key]] = positive_number(value, f"{where}: {key}")
+        elif key == "error_points":
+            values[key] = positive_number(value, f"{where}: {key}")
+        elif key in _COUNTS:
+            values[key] = whole_number(value, _COUNTS[key], f"{where}: {key}")
+        elif key == "duration":
+            values["duration_s"] = parse_duration(value, f"{where}: {key}")
+        elif key == "confidence":
+            values[key] = _confidence(value, f"{where}: {key}")
+        elif key == "inconclusive":
+            inconclusive = parse_policy(value, f"{where}: {key}")
+        elif key == "severity":
+            check_severity(value, f"{where}: severity")
+        elif key == "name":
+            if not isinstance(value, str) or not value:
+                raise ThresholdError(f"{where}: name: expected a non-empty string, got {value!r}")
+        else:
+            raise ThresholdError(f"{where}: unknown canary key {key!r} (expected one of: {', '.join(CANARY_KEYS)})")
+    return CanarySpec(
+        bounds_pct=bounds or {q: default_bound_pct for q in DEFAULT_GATED},
+        inconclusive=inconclusive,
+        **values,
+    )
+
+
+def parse_policy(value: Any, where: str) -> str:
+    """'go' or 'no-go': what an inconclusive comparison makes of the verdict."""
+    if value not in INCONCLUSIVE_POLICIES:
+        raise ThresholdError(f"{where}: expected 'go' or 'no-go', got {value!r}")
+    return value
+
+
+def _confidence(value: Any, where: str) -> float:
+    number = positive_number(value, where)
+    if not 0.5 <= number < 1.0:
+        raise ThresholdError(f"{where}: expected a confidence level between 0.5 and 1 (e.g. 0.95), got {value!r}")
+    return number
+
+
+def check_marker(item: Any, default_bound_pct: float, inconclusive: str) -> None:
+    """Reject a misused ``@pytest.mark.canary`` at collection, before anything runs."""
+    marker = item.get_closest_marker("canary")
+    if marker is None:
+        return
+    if marker.args:
+        raise ThresholdError(f"{item.nodeid}: @pytest.mark.canary takes keyword arguments only, got {marker.args!r}")
+    parse_canary(marker.kwargs, item.nodeid, default_bound_pct=default_bound_pct, inconclusive=inconclusive)
+    if "canary" not in getattr(item, "fixturenames", ()):
+        raise ThresholdError(f"{item.nodeid}: @pytest.mark.canary needs the 'canary' fixture to measure it")
