@@ -243,3 +243,15 @@ def test_timeline_rates_come_from_the_counts_between_rows():
         {"t_s": 4.0, "requests": 230, "failures": 5, "rps": 0.0},
     ])
     assert [(r["rps"], r["failures_per_s"]) for r in rows] == [(60.0, 0.0), (70.0, 5.0), (50.0, 0.0)]
+
+
+def test_timeline_rates_stay_positive_across_a_statistics_reset():
+    from pytest_prodready.load.results import with_rates
+
+    # locust resets its counts once every user runs (seed 002's case): 2,000 became 250 one second later.
+    rows = with_rates([
+        {"t_s": 3.0, "requests": 2000, "failures": 4},
+        {"t_s": 4.0, "requests": 250, "failures": 0},
+        {"t_s": 5.0, "requests": 510, "failures": 1},
+    ])
+    assert [(r["rps"], r["failures_per_s"]) for r in rows] == [(666.67, 1.33), (250.0, 0.0), (260.0, 1.0)]

@@ -170,15 +170,22 @@ def with_rates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     locust's own ``current_rps`` averages a window that ends two seconds back,
     so it reads 0 through a short run; the counts between rows do not lag.
+    A count that drops means locust reset its statistics (``reset_stats``
+    once every user runs): what it counts then is all new since the reset.
     """
     previous = {"t_s": 0.0, "requests": 0, "failures": 0}
     for row in rows:
         span = float(row.get("t_s", 0.0)) - float(previous["t_s"])
         if span > 0 and "requests" in row:
-            row["rps"] = round((row["requests"] - previous["requests"]) / span, 2)
-            row["failures_per_s"] = round((row.get("failures", 0) - previous["failures"]) / span, 2)
+            row["rps"] = round(_since(row["requests"], previous["requests"]) / span, 2)
+            row["failures_per_s"] = round(_since(row.get("failures", 0), previous["failures"]) / span, 2)
         previous = {"t_s": row.get("t_s", 0.0), "requests": row.get("requests", 0), "failures": row.get("failures", 0)}
     return rows
+
+
+def _since(count: int, before: int) -> int:
+    """What a cumulative count added since the previous row, across a statistics reset."""
+    return count - before if count >= before else count
 
 
 def latest_row(path: Path) -> dict[str, Any] | None:
