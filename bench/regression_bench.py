@@ -4,8 +4,9 @@
 
 Each trial draws a baseline and a candidate from seeded lognormal latencies
 (median 10 ms, sigma 0.3, latency's usual skew); the candidate is unchanged,
-10 % slower or 30 % slower.  The table shows how often the p95 rule (bound
-10 %, 95 % bootstrap interval) says regressed / inconclusive / within bound.
+10 % slower or 30 % slower.  The table shows how often the p95 rule of the
+stored-baseline gate (bound 10 %, 95 % bootstrap interval drawing 20 blocks
+of consecutive samples per side) says regressed / inconclusive / within bound.
 Figures only: this is synthetic data, so it measures the statistics, not a
 service.
 """
