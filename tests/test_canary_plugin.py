@@ -9,6 +9,7 @@ fake, so every request "takes" exactly 1 ms whatever the machine's speed.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
@@ -374,3 +375,134 @@ def test_a_run_too_short_to_decide_follows_the_inconclusive_policy(project, heal
         assert "READINESS: GO (1 warning)" in text
     else:
         assert "READINESS: NO-GO" in text
+
+
+# --- misuse of the canary fixture, and what a canary case counts for ------------------------------------
+
+
+def canary_case(pytester: pytest.Pytester, baseline: str, candidate: str, body: str, conftest_extra: str = "") -> None:
+    """The overridden pair and clock, and one test module with ``body``."""
+    pytester.makeconftest(PAIR_CONFTEST.format(baseline=baseline, candidate=candidate) + conftest_extra)
+    pytester.makepyfile(test_canary=body)
+
+
+def only_failure(result: pytest.RunResult) -> str:
+    """The one failed report's text, exactly as the terminal shows it under the test's header."""
+    [report] = [r for r in result.reprec.getfailures() if r.when == "call"]
+    return report.longreprtext
+
+
+def test_a_request_function_not_returning_a_response_fails_with_one_line(project, healthy, healthy_too):
+    pytester = project()
+    canary_case(pytester, healthy.url, healthy_too.url, f"""
+import pytest
+
+@pytest.mark.canary({SMALL_PLAN})
+def test_canary(canary):
+    canary.compare(lambda http: {{"x": 1}})
+""")
+    result = pytester.runpytest_inprocess()
+    text = output(result)
+    result.assert_outcomes(failed=1)
+    assert only_failure(result) == (
+        "canary: the request function must return the httpx.Response (e.g. lambda http: http.get(...)), got dict"
+    )
+    assert "Traceback" not in text and "RequestShapeError" not in text and "def test_canary" not in text
+    assert "READINESS: NO-GO" in text
+
+
+def test_a_second_comparison_in_one_test_fails(project, healthy, healthy_too):
+    """The first comparison runs in full; the second sends nothing and fails the case."""
+    pytester = project()
+    canary_case(pytester, healthy.url, healthy_too.url, f"""
+import pytest
+
+@pytest.mark.canary({SMALL_PLAN})
+def test_canary(canary):
+    canary.get("/search")
+    canary.get("/other")
+""")
+    result = pytester.runpytest_inprocess()
+    text = output(result)
+    result.assert_outcomes(failed=1)
+    assert only_failure(result) == "canary: one comparison per test (parametrize the test to compare several requests)"
+    assert "Traceback" not in text
+    assert healthy.requests == healthy_too.requests == ["/search"] * (2 + 10 * 4)
+    assert "READINESS: NO-GO" in text
+
+
+def test_an_absolute_url_to_a_remote_host_in_the_request_function_is_refused(project, healthy, healthy_too):
+    """Both sides are on loopback, but the request function names TEST-NET-1: nothing may be sent anywhere."""
+    pytester = project()
+    canary_case(pytester, healthy.url, healthy_too.url, f"""
+import pytest
+
+@pytest.mark.canary({SMALL_PLAN})
+def test_canary(canary):
+    canary.compare(lambda http: http.get("http://192.0.2.1/x"))
+""", conftest_extra=NO_REMOTE_CONFTEST)
+    result = pytester.runpytest_inprocess()
+    text = output(result)
+    result.assert_outcomes(failed=1)
+    assert only_failure(result).startswith("canary: refusing to send load to '192.0.2.1' (192.0.2.1): "), text
+    assert "--prodready-allow-remote-load" in text
+    assert "Traceback" not in text
+    assert not (pytester.path / "connects.log").exists(), (pytester.path / "connects.log").read_text()
+    assert healthy.requests == healthy_too.requests == []
+
+
+def test_the_canary_fixture_without_the_marker_is_a_counted_canary_case(project, healthy, healthy_too):
+    """No marker: the default plan (20 rounds of 25, 20 warm-up) still makes a canary case of the verdict."""
+    pytester = project()
+    canary_case(pytester, healthy.url, healthy_too.url, """
+def test_unmarked(canary):
+    canary.get("/search")
+""")
+    result = pytester.runpytest_inprocess()
+    text = output(result)
+    result.assert_outcomes(passed=1)
+    [row] = [line for line in text.splitlines() if line.strip().startswith("canary / canary comparisons")]
+    assert row.split()[-2:] == ["1/0", "ok"], row
+    assert "READINESS: GO" in text
+    assert len(healthy.requests) == len(healthy_too.requests) == 20 + 20 * 25
+    [case] = read_report(pytester.path / "reports/readiness.json")["cases"]
+    assert (case["nodeid"], case["domain"], case["category"]) == (
+        "test_canary.py::test_unmarked", "canary", "canary comparisons",
+    )
+    figures = case["figures"]["canary"]
+    assert figures["plan"] == {"blocks": 20, "block_size": 25, "warmup": 20, "order": "ABBA"}
+    assert figures["decision"] == "within bound" and figures["blocks_done"] == 20
+
+
+def test_the_embedded_pairs_api_keys_never_reach_the_terminal_even_with_showlocals(project):
+    """The shipped pair (no URLs: two embedded reference apps with random keys) and a failing case under ``-l``.
+
+    The inner test writes the two keys to a file, so this test knows what must not be shown, and keeps them
+    in reach of ``-l`` two ways: ``pair`` (shown through its repr, which must leave the key out) and ``key``
+    (a plain string, which only the run's redactor can mask: the fixture remembers the keys it made).  The
+    ``Endpoint(url='http://127.0.0.1:...')`` check shows the pair really was printed.
+    """
+    pytester = project()
+    pytester.makepyfile(test_canary="""
+from pathlib import Path
+
+import pytest
+
+@pytest.mark.canary(blocks=2, block_size=2, warmup=0)
+def test_canary(canary):
+    Path("keys.txt").write_text(canary.pair.baseline.api_key + "\\n" + canary.pair.candidate.api_key)
+    pair, key = canary.pair, canary.pair.candidate.api_key
+    canary.get("/health")
+    assert False, pair
+""")
+    result = pytester.runpytest_inprocess("-l")
+    text = output(result)
+    result.assert_outcomes(failed=1)
+    keys = (pytester.path / "keys.txt").read_text().split()
+    assert len(keys) == 2 and all(len(k) >= 16 for k in keys)
+    for key in keys:
+        assert key not in text
+    assert "AssertionError: CanaryPair(baseline=Endpoint(url='http://127.0.0.1:" in text
+    assert re.search(r"^pair +=", text, re.MULTILINE), text  # -l showed the locals
+    assert "api_key=" not in text
+    assert re.search(r"^key +=", text, re.MULTILINE) and "'***'" in text, text

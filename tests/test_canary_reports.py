@@ -1,4 +1,4 @@
-"""Canary figures in every report: the JSON schema, the HTML section and the Markdown job summary.
+"""Canary figures in every report: the JSON schema, the HTML section, the Markdown job summary and JUnit.
 
 The unit tests judge synthetic samples with the real judgement (so the
 figures have the shape a run writes) and render a document built around
@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import xml.etree.ElementTree as ET
 from typing import Any, Iterator
 
 import jsonschema
@@ -19,7 +20,9 @@ import pytest
 from pytest_prodready.canary.interleave import BASELINE, CANDIDATE, Call, sample
 from pytest_prodready.canary.judgement import judge
 from pytest_prodready.canary.spec import CanarySpec
+from pytest_prodready.report.canary_text import canary_plan
 from pytest_prodready.report.html import summary_blocks
+from pytest_prodready.report.junit import junit_properties
 from pytest_prodready.report.markdown import render
 from pytest_prodready.report.readiness_json import SCHEMA_PATH, SCHEMA_VERSION
 
@@ -45,7 +48,7 @@ def service(clock: FakeClock, latencies_ms: Iterator[float], error_every: int = 
     """A fake side: each request takes the next latency; every ``error_every``-th one fails."""
     count = [0]
 
-    def call() -> str | None:
+    def call(left_s: float) -> str | None:
         count[0] += 1
         clock.spend(next(latencies_ms))
         if error_every and count[0] % error_every == 0:
@@ -57,10 +60,10 @@ def service(clock: FakeClock, latencies_ms: Iterator[float], error_every: int = 
 
 def canary_figures(
     base_ms: Iterator[float], cand_ms: Iterator[float], *, base_errors_every: int = 0, cand_errors_every: int = 0,
-    inconclusive: str = "go", candidate_url: str = "http://127.0.0.1:8002",
+    candidate_url: str = "http://127.0.0.1:8002", **spec_args: Any,
 ) -> dict[str, Any]:
-    """The figures the real sampler and judgement make of two fake services."""
-    spec = CanarySpec(blocks=BLOCKS, block_size=BLOCK_SIZE, warmup=WARMUP, inconclusive=inconclusive)
+    """The figures the real sampler and judgement make of two fake services (``spec_args`` override the spec)."""
+    spec = CanarySpec(**{"blocks": BLOCKS, "block_size": BLOCK_SIZE, "warmup": WARMUP, **spec_args})
     clock = FakeClock()
     calls = {
         BASELINE: service(clock, base_ms, base_errors_every),
@@ -202,8 +205,8 @@ def test_the_html_section_shows_urls_plan_and_styled_rows(canary_document):
     slower = case_html(section, "test_slower")
     assert 'data-decision="regressed"' in slower and '<span class="bad">regressed</span>' in slower
     assert "<code>http://127.0.0.1:8001</code>" in slower
-    assert ("plan: 10 blocks × 6 requests per side, ABBA order, 5 warm-up requests per side; "
-            "10 of 10 blocks done") in slower
+    assert ("plan: 10 rounds of 6 requests per side (ABBA order), 5 warm-up requests per side; "
+            "10 of 10 rounds done") in slower
     assert "baseline 60 requests / 0 errors, candidate 60 requests / 15 errors (HTTP 503 GET" in slower
     assert ("<thead><tr><th>metric</th><th>baseline</th><th>candidate</th><th>ratio</th><th>change</th>"
             "<th>bound</th><th>decision</th></tr></thead>") in slower
@@ -264,8 +267,41 @@ def test_the_markdown_summary_has_a_canary_table(canary_document):
     assert all(line.count(" | ") == 7 for line in rows), "a cell broke the table"
     assert ("- `t.py::test_noisy_strict`: ⚠️ inconclusive (inconclusive = no-go); "
             "baseline `http://127.0.0.1:8001`, "
-            "candidate `http://127.0.0.1:8002`; plan: 10 blocks × 6 requests per side, ABBA order") in section
+            "candidate `http://127.0.0.1:8002`; plan: 10 rounds of 6 requests per side (ABBA order)") in section
     assert "- `t.py::test_dead_baseline`: ❌ no baseline;" in section
+
+
+def test_the_plan_counts_rounds_and_quotes_where_the_run_stopped():
+    """Rounds done count complete rounds; the sampler's own words count single blocks."""
+    fig = canary_figures(steady(), steady(), blocks=20, block_size=25, warmup=20, duration_s=0.9)["canary"]
+    assert (fig["plan"]["blocks"], fig["blocks_done"]) == (20, 3)
+    assert canary_plan(fig) == ("plan: 20 rounds of 25 requests per side (ABBA order), 20 warm-up requests per side; "
+                                "3 of 20 rounds done (stopped at the 0.9 s limit after 7 of 40 blocks)")
+
+
+def test_junit_properties_carry_the_canary_decision_and_each_comparison(canary_document):
+    figures = next(c for c in canary_document["cases"] if c["nodeid"].endswith("test_slower"))["figures"]
+    properties = list(junit_properties(figures))
+    named = dict(properties)
+    assert len(named) == len(properties), "a property name repeats"
+    assert named["prodready.canary.decision"] == "regressed"
+    rows = rows_by_metric(figures["canary"])
+    assert [m for m in rows] == ["p50", "p95", "p99", "error rate"]
+    for metric, row in rows.items():
+        prefix = f"prodready.canary.{metric.replace(' ', '_')}."
+        for key in ("change", "ci_low", "ci_high", "decision"):
+            assert named[prefix + key] == row[key], prefix + key
+    assert named["prodready.canary.p95.ratio"] == rows["p95"]["ratio"]
+    assert named["prodready.canary.error_rate.decision"] == "regressed"
+    assert "prodready.canary.error_rate.ratio" not in named, "the error rate has no ratio"
+    assert all(name.startswith("prodready.canary.") for name in named)
+    assert len(named) == 1 + 5 * 3 + 4
+
+
+def test_junit_properties_of_an_unmeasured_canary_are_its_decision():
+    figures = canary_figures(steady(), steady(), duration_s=0.01)
+    assert figures["canary"]["decision"] == "not measured" and not figures["canary"]["comparisons"]
+    assert list(junit_properties(figures)) == [("prodready.canary.decision", "not measured")]
 
 
 def test_no_canary_cases_no_canary_sections():
@@ -325,7 +361,8 @@ def test_unchanged_candidate(canary, prodready_clock):
 def test_a_real_canary_run_writes_the_figures_to_every_report(pytester: pytest.Pytester):
     pytester.makeconftest(FAKE_CLOCK)
     pytester.makepyfile(test_canary=CANARY_CASES)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-summary-md", "reports/summary.md")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-summary-md", "reports/summary.md",
+                                           "--junitxml", "reports/junit.xml")
     output = result.stdout.str()
     assert result.ret == 1, output[-3000:]
     reports = pytester.path / "reports"
@@ -349,7 +386,7 @@ def test_a_real_canary_run_writes_the_figures_to_every_report(pytester: pytest.P
             '<td>+25.0 % (95 % CI +25.0 .. +25.0 %)</td><td>10 %</td><td><span class="bad">regressed</span></td></tr>'
             ) in page
     assert f"candidate <code>{fig['candidate_url']}</code>" in page
-    assert "plan: 10 blocks × 6 requests per side, ABBA order, 2 warm-up requests per side; 10 of 10 blocks done" in page
+    assert "plan: 10 rounds of 6 requests per side (ABBA order), 2 warm-up requests per side; 10 of 10 rounds done" in page
 
     summary = (reports / "summary.md").read_text(encoding="utf-8")
     assert "### Canary comparisons\n" in summary
@@ -357,3 +394,10 @@ def test_a_real_canary_run_writes_the_figures_to_every_report(pytester: pytest.P
             "+25.0 % (95 % CI +25.0 .. +25.0 %) | 10 % | ❌ regressed |") in summary
     assert ("| `test_canary.py::test_unchanged_candidate` | p95 | 4.00 ms | 4.00 ms | 1.00x | "
             "+0.0 % (95 % CI +0.0 .. +0.0 %) | 10 % | ✅ within bound |") in summary
+
+    junit = ET.parse(reports / "junit.xml").getroot()
+    slower_case = next(t for t in junit.iter("testcase") if t.get("name") == "test_slower_candidate")
+    properties = {p.get("name"): p.get("value") for p in slower_case.iter("property")}
+    assert properties["prodready.canary.decision"] == "regressed"
+    assert (properties["prodready.canary.p95.ratio"], properties["prodready.canary.p95.decision"]) == ("1.25", "regressed")
+    assert properties["prodready.canary.error_rate.change"] == "0.0"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_prodready.canary import interleave
+from pytest_prodready.canary.exclusive import one_at_a_time
 from pytest_prodready.canary.interleave import (
     BASELINE,
     CANDIDATE,
@@ -24,15 +26,26 @@ from pytest_prodready.canary.interleave import (
     Interleaved,
     SideSamples,
 )
-from pytest_prodready.canary.judgement import NO_BASELINE, NOT_GATED, judge, overall
+from pytest_prodready.canary.judgement import (
+    NO_BASELINE,
+    NOT_GATED,
+    NOT_MEASURED,
+    judge,
+    overall,
+)
+from pytest_prodready.canary.pair import CanaryPair, Endpoint
 from pytest_prodready.canary.spec import CanarySpec, check_marker, parse_canary
+from pytest_prodready.gates import comparison
 from pytest_prodready.gates.comparison import (
     INCONCLUSIVE,
     MIN_BLOCKS,
     REGRESSED,
     WITHIN,
+    compare_error_rate_blocks,
+    compare_percentile_blocks,
 )
 from pytest_prodready.gates.thresholds import ThresholdError
+from pytest_prodready.report.redaction import MASK, Redactor
 
 WHERE = "test_x.py::test_canary"
 URLS = {"baseline_url": "http://127.0.0.1:8001", "candidate_url": "http://127.0.0.1:8002"}
@@ -186,7 +199,8 @@ class FakeService:
         self.name, self.log, self.clock, self.extra_ns, self.answer = name, log, clock, extra_ns, answer
         self.count = 0
 
-    def __call__(self) -> str | None:
+    def __call__(self, left_s: float) -> str | None:
+        assert left_s >= 0
         index = self.count
         self.count += 1
         self.log.append(self.name)
@@ -277,6 +291,91 @@ def test_a_side_whose_only_successes_lie_outside_the_paired_rounds_is_judged_not
     assert "stopped at the 120 s limit after 3 of 8 blocks" in warning
 
 
+class SpendClock:
+    """Stands still between reads: time moves only when a request ``spend``s it, so what is left is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+    def spend(self, seconds: float) -> None:
+        self.now += int(seconds * 1e9)
+
+
+def test_the_deadline_bounds_the_warm_up_too():
+    """Each call costs 30 s: four warm-up calls reach the 120 s limit, not 2 x 20 (which took 1,200 s)."""
+    clock, log = StepClock(), []
+    calls = {
+        BASELINE: FakeService("B", log, clock, extra_ns=30 * 10**9),
+        CANDIDATE: FakeService("C", log, clock, extra_ns=30 * 10**9),
+    }
+    run = interleave.sample(calls, blocks=20, block_size=25, warmup=20, duration_s=120, clock=clock)
+    assert "".join(log) == "BBBB"
+    assert run.stopped_early == "stopped at the 120 s limit during the warm-up"
+    assert run.blocks_done == 0
+    assert clock.now <= (120 + 30) * 10**9  # the duration plus, at most, the one call that crossed it
+    assert all(s.requests == 0 and s.block_counts == [] for s in run.sides.values())
+    outcome = judge(CanarySpec(), run, **URLS)
+    assert outcome.figures["canary"]["decision"] == NOT_MEASURED
+    assert ("canary: no round was measured on both sides (stopped at the 120 s limit during the warm-up); "
+            "nothing to compare with") in outcome.failures
+
+
+def test_every_call_is_given_the_seconds_left_and_a_hanging_side_cannot_overrun_the_duration():
+    """The candidate hangs until its timeout, which it cuts to the seconds it is given (as the runner does).
+
+    The clock stands still between reads, so at each call the time truly left is known exactly.
+    """
+    clock, seen = SpendClock(), []
+    deadline_ns = 120 * 10**9
+
+    def side_call(name: str, takes_s: float, error: str | None):
+        def call(left_s: float) -> str | None:
+            seen.append((name, left_s, (deadline_ns - clock.now) / 1e9))
+            clock.spend(min(takes_s, left_s))
+            return error
+
+        return call
+
+    calls = {BASELINE: side_call("B", 0.001, None), CANDIDATE: side_call("C", 50.0, "ReadTimeout: timed out")}
+    run = interleave.sample(calls, blocks=4, block_size=5, warmup=2, duration_s=120, clock=clock)
+    assert [name for name, _, _ in seen[:4]] == ["B", "B", "C", "C"]  # the warm-up calls are given it too
+    for name, left_s, truly_left_s in seen:
+        assert 0 < left_s <= truly_left_s, (name, left_s, truly_left_s)
+        assert left_s == pytest.approx(truly_left_s)
+    assert seen[3][1] == pytest.approx(120 - 50 - 0.002)  # the 2nd warm-up call of C: B's 2 ms and C's 50 s gone
+    assert clock.now <= deadline_ns
+    assert run.stopped_early.startswith("stopped at the 120 s limit after ")
+
+
+def test_a_clock_moving_one_ns_per_read_never_leaves_an_empty_block():
+    """Whatever read the deadline falls on, a block exists only with a request in it, and the run can be judged.
+
+    A block opened after a last deadline check but before its first request used to stay empty, and an empty
+    paired block made the error-rate comparison raise ValueError out of the canary fixture.
+    """
+    judged = set()
+    for duration_ns in range(1, 30):  # the deadline on every read of the first rounds
+        for block_size in (1, 2):
+            for warmup in (0, 1):
+                clock = StepClock(step_ns=1)
+                calls = {BASELINE: FakeService("B", [], clock), CANDIDATE: FakeService("C", [], clock)}
+                run = interleave.sample(calls, blocks=20, block_size=block_size, warmup=warmup,
+                                        duration_s=(duration_ns + 0.5) / 1e9, clock=clock)
+                where = (duration_ns, block_size, warmup)
+                for measured in run.sides.values():
+                    assert all(requests > 0 for _, requests in measured.block_counts), where
+                    assert len(measured.block_samples) == len(measured.block_counts), where
+                    assert sum(requests for _, requests in measured.block_counts) == measured.requests, where
+                layout = tuple(tuple(measured.block_counts) for measured in run.sides.values())
+                if layout not in judged:  # every latency is the same 1 ns: the layout is all judge() sees
+                    judged.add(layout)
+                    judge(CanarySpec(), run, **URLS)
+    assert any(min(len(b), len(c)) >= 2 for b, c in judged), "the deadline never fell after a paired round"
+
+
 def test_progress_reports_rounds():
     clock, lines = StepClock(), []
     calls = {BASELINE: FakeService("B", [], clock), CANDIDATE: FakeService("C", [], clock)}
@@ -302,11 +401,9 @@ def side(name: str, blocks: list[list[float]], errors: list[int] | None = None, 
     """A side measured block by block, through SideSamples' own bookkeeping."""
     measured = SideSamples(name)
     for index, block in enumerate(blocks):
-        measured.start_block()
-        for elapsed_ms in block:
-            measured.add(elapsed_ms, None)
-        for _ in range(errors[index] if errors else 0):
-            measured.add(0.0, error)
+        answers = [(elapsed_ms, None) for elapsed_ms in block] + [(0.0, error)] * (errors[index] if errors else 0)
+        for position, (elapsed_ms, outcome) in enumerate(answers):
+            measured.add(elapsed_ms, outcome, new_block=position == 0)
     return measured
 
 
@@ -416,6 +513,27 @@ def test_a_baseline_without_one_success_fails_with_nothing_to_compare_with():
     assert outcome.figures["canary"]["sides"]["baseline"]["latency"] is None
 
 
+@pytest.mark.parametrize("rounds", [1, 3, MIN_BLOCKS])
+def test_a_candidate_that_answered_nothing_regresses_however_few_rounds_there_were(rounds):
+    """Every candidate request timed out while the baseline answered: a regression, not an undecided GO.
+
+    With fewer than MIN_BLOCKS rounds (a candidate that times out gets few rounds into the duration) the
+    error-rate interval alone is inconclusive, which used to make this a GO with a warning.
+    """
+    rng = np.random.default_rng(14)
+    base = side(BASELINE, lognormal(rng, rounds, 2))
+    cand = side(CANDIDATE, [[] for _ in range(rounds)], errors=[2] * rounds, error="ReadTimeout: timed out")
+    outcome = judge(CanarySpec(inconclusive="go"), run_of(base, cand), **URLS)
+    examples = "; ".join(["ReadTimeout: timed out"] * min(2 * rounds, MAX_ERROR_EXAMPLES))
+    assert (
+        f"canary: the candidate answered none of its {2 * rounds} requests ({examples}) "
+        f"while the baseline answered {2 * rounds} of {2 * rounds}"
+    ) in outcome.failures, outcome.failures
+    assert outcome.figures["canary"]["decision"] == REGRESSED
+    assert outcome.warnings == []
+    assert outcome.figures["canary"]["sides"]["candidate"]["latency"] is None
+
+
 def test_a_candidate_error_rate_twenty_points_higher_fails_in_points():
     rng = np.random.default_rng(9)
     base = side(BASELINE, lognormal(rng, 20, 25))
@@ -469,3 +587,127 @@ def test_a_candidate_that_was_never_measured_is_not_a_pass():
     outcome = judge(CanarySpec(), run, **URLS)
     assert any("no round was measured on both sides" in f for f in outcome.failures)
     assert outcome.figures["canary"]["decision"] == "not measured"
+
+
+# --- comparison: the block bootstrap's minimum and its chunked resampling --------------------------
+
+
+@pytest.mark.parametrize(("blocks", "decision"), [(2, INCONCLUSIVE), (MIN_BLOCKS - 1, INCONCLUSIVE), (MIN_BLOCKS, REGRESSED)])
+def test_the_block_error_rate_needs_min_blocks_rounds_to_decide(blocks, decision):
+    """0 % vs 35 % in every block: the interval is +35 .. +35 points, yet too few rounds cannot decide it."""
+    compared = compare_error_rate_blocks([(0, 100)] * blocks, [(35, 100)] * blocks, bound_points=5.0)
+    assert (compared.low, compared.high) == (pytest.approx(35.0), pytest.approx(35.0))
+    assert compared.decision == decision
+
+
+def uneven_blocks(seed: int) -> tuple[list[list[float]], list[list[float]]]:
+    """12 paired rounds of 15 to 25 samples each: short rows are NaN-padded, so both percentile paths run."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(15, 26, 12)
+    base = [rng.lognormal(math.log(10), 0.3, size).tolist() for size in sizes]
+    cand = [rng.lognormal(math.log(11), 0.3, size).tolist() for size in sizes[::-1]]
+    return base, cand
+
+
+@pytest.mark.parametrize("chunk_values", [1, 1000])
+@pytest.mark.parametrize("paired", [True, False])
+def test_chunked_resampling_gives_the_same_interval_as_one_pass(monkeypatch, chunk_values, paired):
+    base, cand = uneven_blocks(15)
+    chunks = []
+    whole_chunk = comparison._chunk_percentiles
+
+    def counted(drawn, q):
+        chunks.append(len(drawn))
+        return whole_chunk(drawn, q)
+
+    monkeypatch.setattr(comparison, "_chunk_percentiles", counted)
+    args = {"q": 95, "bound_pct": 10.0, "resamples": 301, "seed": 7, "paired": paired}
+    one_pass = compare_percentile_blocks(base, cand, **args)
+    assert chunks == [301, 301]  # the default takes all resamples of each side at once
+    chunks.clear()
+    monkeypatch.setattr(comparison, "CHUNK_VALUES", chunk_values)
+    chunked = compare_percentile_blocks(base, cand, **args)
+    assert len(chunks) > 2 and sum(chunks) == 2 * 301 and max(chunks) < 301
+    assert chunked == one_pass
+
+
+# --- pair: an endpoint's key stays out of its repr -------------------------------------------------
+
+
+def test_an_endpoints_repr_never_shows_its_api_key():
+    endpoint = Endpoint("http://127.0.0.1:8001", api_key="s3cr3t-key")
+    pair = CanaryPair(endpoint, Endpoint("http://127.0.0.1:8002", api_key="other-s3cr3t"))
+    assert repr(endpoint) == "Endpoint(url='http://127.0.0.1:8001')"
+    assert "s3cr3t" not in repr(pair) and "s3cr3t" not in str(pair)
+    assert "http://127.0.0.1:8002" in repr(pair)
+    assert endpoint.api_key == "s3cr3t-key"
+
+
+# --- redaction: secrets made during the run ----------------------------------------------------------
+
+
+def test_a_remembered_secret_is_masked_and_short_values_are_ignored():
+    redactor = Redactor(["known-secret"])
+    assert redactor.text("key k3y-made-now") == "key k3y-made-now"
+    redactor.remember("k3y-made-now", None, "abc", "", "k3y-made-now-too")
+    assert redactor.text("keys k3y-made-now and k3y-made-now-too, known-secret") == f"keys {MASK} and {MASK}, {MASK}"
+    assert redactor.text("abc is 123 abc") == "abc is 123 abc"  # 3 characters: too short to be anyone's secret
+    assert redactor.value({"detail": ["k3y-made-now"]}) == {"detail": [MASK]}
+
+
+# --- exclusive: one canary measurement at a time -----------------------------------------------------
+
+
+def test_a_held_turn_excludes_another_open_of_the_same_lock_file_even_in_this_process(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    lock_file = tmp_path / "canary.lock"
+
+    def try_lock() -> bool:
+        with lock_file.open("a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    with one_at_a_time(lock_file):
+        assert not try_lock()
+    assert try_lock()
+
+
+def test_two_holders_never_overlap(tmp_path):
+    """The second holder asks while the first holds on; it gets its turn only after the first let go.
+
+    The first holder keeps its turn until the second has started asking and then gives it a bounded chance
+    to barge in (a wait on an event, never a sleep): a lock that let both in records "second in" before
+    "first out".  The log's order is the assertion.
+    """
+    pytest.importorskip("fcntl")
+    lock_file = tmp_path / "canary.lock"
+    log: list[str] = []
+    first_in, second_asking, second_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with one_at_a_time(lock_file):
+            log.append("first in")
+            first_in.set()
+            second_asking.wait(timeout=10)
+            second_in.wait(timeout=0.5)
+            log.append("first out")
+
+    def second() -> None:
+        first_in.wait(timeout=10)
+        second_asking.set()
+        with one_at_a_time(lock_file):
+            log.append("second in")
+            second_in.set()
+            log.append("second out")
+
+    threads = [threading.Thread(target=holder, daemon=True) for holder in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), log
+    assert log == ["first in", "first out", "second in", "second out"]

@@ -1,4 +1,9 @@
-"""The fixtures users see; ``pytest --fixtures`` shows these docstrings."""
+"""The fixtures users see; ``pytest --fixtures`` shows these docstrings.
+
+A setup problem fails the case with one line: inside an ``except`` block
+that is ``raise pytest.fail.Exception(..., pytrace=False) from None``, or
+pytest would print the original error again ("during handling of ...").
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any, AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
+from .canary.exclusive import one_at_a_time
 from .canary.pair import CanaryPair, PairError, embedded_pair, from_urls
 from .canary.runner import CanaryRun
 from .canary.spec import parse_canary
@@ -24,6 +30,8 @@ from .load.server import RunningServer, ServerStartError, reference_server
 from .markers import gate_arguments
 from .settings import Settings
 from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
+
+CANARY_LOCK_FILE = "prodready-canary.lock"  # shared by the xdist workers of a run (their basetemps' parent)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +63,7 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
     try:
         spec = prodready_settings.gate(name, inline, request.node.nodeid)
     except ThresholdError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     recorder = LatencyRecorder(clock=prodready_clock, samples=spec.samples, warmup=spec.warmup)
     recorder.gate = spec
     overheads = request.config.stash.setdefault(OVERHEAD_KEY, {})
@@ -103,7 +111,7 @@ async def target(
     try:
         built = await build_target(prodready_settings.target, context)
     except TargetLoadError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     try:
         yield built
     finally:
@@ -124,7 +132,7 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
     try:
         await probe.open()
     except ProbeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     try:
         yield probe
     finally:
@@ -152,7 +160,9 @@ def load_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def reference_app(prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def reference_app(
+    pytestconfig: pytest.Config, prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
     """The reference service over HTTP on a free 127.0.0.1 port, stopped after the session.
 
     ``.base_url``; ``.api_key`` (no load test reaches its rate limit) and
@@ -164,7 +174,8 @@ def reference_app(prodready_settings: Settings, tmp_path_factory: pytest.TempPat
                 reference_server(tmp_path_factory.mktemp("reference-app"), volume=prodready_settings.volume or None)
             )
         except ServerStartError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
+        pytestconfig.stash[REDACTOR_KEY].remember(app.api_key, app.limited_api_key)
         yield app
 
 
@@ -185,7 +196,9 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
 
 
 @pytest.fixture(scope="session")
-def canary_pair(prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryPair]:
+def canary_pair(
+    pytestconfig: pytest.Config, prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CanaryPair]:
     """The two services canary cases compare: ``--prodready-baseline-url`` and ``--prodready-target-url``.
 
     API keys come from ``PRODREADY_API_KEY`` (and ``PRODREADY_BASELINE_API_KEY``
@@ -196,7 +209,7 @@ def canary_pair(prodready_settings: Settings, tmp_path_factory: pytest.TempPathF
     try:
         pair = from_urls(settings.baseline_url, settings.target_url, os.environ)
     except PairError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     if pair is not None:
         yield pair
         return
@@ -204,13 +217,18 @@ def canary_pair(prodready_settings: Settings, tmp_path_factory: pytest.TempPathF
         try:
             pair = stack.enter_context(embedded_pair(tmp_path_factory.mktemp("canary"), settings.volume or None))
         except ServerStartError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
+        pytestconfig.stash[REDACTOR_KEY].remember(pair.baseline.api_key, pair.candidate.api_key)
         yield pair
 
 
 @pytest.fixture
 def canary(
-    request: pytest.FixtureRequest, prodready_settings: Settings, canary_pair: CanaryPair, prodready_clock: Clock
+    request: pytest.FixtureRequest,
+    prodready_settings: Settings,
+    canary_pair: CanaryPair,
+    prodready_clock: Clock,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> CanaryRun:
     """Compares the candidate with the live baseline: ``canary.get("/search", {"q": "memory"})``.
 
@@ -219,8 +237,9 @@ def canary(
     its API key) in interleaved blocks, A B, B A, ... per the test's
     ``@pytest.mark.canary(...)``, then compares p50 / p95 / p99 and the error
     rate with bootstrap intervals.  The case fails only when an interval lies
-    wholly above its bound (default: latency 10 % worse, error rate 5 points
-    higher); an undecided comparison is a warning, or a failure under
+    wholly above its bound (default: p50 or p95 worse by more than
+    ``--prodready-max-regression``, 10 %; the error rate 5 points higher);
+    an undecided comparison is a warning, or a failure under
     ``--prodready-canary-inconclusive no-go``.
     """
     marker = request.node.get_closest_marker("canary")
@@ -230,7 +249,7 @@ def canary(
             default_bound_pct=prodready_settings.max_regression_pct, inconclusive=prodready_settings.canary_inconclusive,
         )
     except ThresholdError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
     def record(outcome: GateOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
@@ -240,4 +259,5 @@ def canary(
         canary_pair, spec, timeouts=prodready_settings.timeouts,
         allow_remote=bool(request.config.getoption("prodready_allow_remote_load", default=False)),
         clock=prodready_clock, record=record, progress=lambda line: report(redactor.text(line)),
+        exclusive=lambda: one_at_a_time(tmp_path_factory.getbasetemp().parent / CANARY_LOCK_FILE),
     )

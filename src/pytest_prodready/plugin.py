@@ -36,7 +36,7 @@ from .interrupts import SigtermGuard
 from . import read_only
 from .gates.evaluation import GateOutcome
 from .gates.thresholds import ThresholdError
-from .canary.spec import check_marker as check_canary_marker
+from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
 from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
 from .load import evaluation as load_evaluation
 from .load.harness import check_marker as check_load_marker
@@ -142,7 +142,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     settings = config.stash[SETTINGS_KEY]
     for item in items:
         try:
-            info = readiness_info(item, item.nodeid)
+            info = readiness_info(item, item.nodeid) or implied_canary_info(item)
             gate = item.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
+from .canary.pair import MISSING_TARGET
 from .canary.spec import INCONCLUSIVE_POLICIES
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
@@ -238,7 +239,7 @@ def resolve(
     target_url, _ = pick("prodready_target_url")
     baseline_url, _ = pick("prodready_baseline_url")
     if baseline_url and not target_url:
-        raise SettingsError("--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it")
+        raise SettingsError(MISSING_TARGET)
     inconclusive, _ = pick("prodready_canary_inconclusive")
     if inconclusive is not None and inconclusive not in INCONCLUSIVE_POLICIES:
         raise SettingsError(f"--prodready-canary-inconclusive: expected 'go' or 'no-go', got {inconclusive!r}")

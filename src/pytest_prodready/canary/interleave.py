@@ -18,8 +18,9 @@ BASELINE, CANDIDATE = "baseline", "candidate"
 SIDES = (BASELINE, CANDIDATE)
 MAX_ERROR_EXAMPLES = 5
 
-# One request: returns None when it succeeded, else a short description of the error.
-Call = Callable[[], "str | None"]
+# One request, given the seconds left before the deadline (its timeout must not exceed them):
+# returns None when it succeeded, else a short description of the error.
+Call = Callable[[float], "str | None"]
 Progress = Callable[[str], None]
 
 
@@ -39,14 +40,14 @@ class SideSamples:
     block_samples: list[list[float]] = field(default_factory=list)
     block_counts: list[tuple[int, int]] = field(default_factory=list)  # (errors, requests) per block
 
-    def start_block(self) -> None:
-        self.block_samples.append([])
-        self.block_counts.append((0, 0))
-
-    def add(self, elapsed_ms: float, error: str | None) -> None:
+    def add(self, elapsed_ms: float, error: str | None, *, new_block: bool = False) -> None:
+        """Count one request; ``new_block`` opens the block it belongs to (a block exists once it has a request)."""
+        if new_block:
+            self.block_samples.append([])
+            self.block_counts.append((0, 0))
         self.requests += 1
-        errors, requests = self.block_counts[-1] if self.block_counts else (0, 0)
         if self.block_counts:
+            errors, requests = self.block_counts[-1]
             self.block_counts[-1] = (errors + (error is not None), requests + 1)
         if error is None:
             self.samples_ms.append(elapsed_ms)
@@ -90,13 +91,16 @@ def sample(
     """
     sides = {name: SideSamples(name) for name in SIDES}
     deadline = clock() + int(duration_s * 1e9)
+    limit = f"stopped at the {duration_s:g} s limit"
     for name in SIDES:
         for _ in range(warmup):
-            calls[name]()
+            if clock() >= deadline:
+                return Interleaved(sides, 0, f"{limit} during the warm-up")
+            calls[name](_left_s(clock, deadline))
     done = 0
     for index, name in enumerate(schedule(blocks)):
         if not _block(calls[name], sides[name], block_size, clock, deadline):
-            return Interleaved(sides, done // 2, f"stopped at the {duration_s:g} s limit after {done} of {2 * blocks} blocks")
+            return Interleaved(sides, done // 2, f"{limit} after {done} of {2 * blocks} blocks")
         done = index + 1
         if done % 2 == 0 and (done // 2) % max(1, blocks // 4) == 0:
             progress(f"canary: {done // 2}/{blocks} rounds, {_brief(sides)}")
@@ -104,18 +108,20 @@ def sample(
 
 
 def _block(call: Call, side: SideSamples, size: int, clock: Clock, deadline: int) -> bool:
-    """Run one block; False when the deadline cut it short."""
-    if clock() >= deadline:
-        return False
-    side.start_block()
-    for _ in range(size):
+    """Run one block; False when the deadline cut it short (a block with no request is not opened)."""
+    for index in range(size):
         start = clock()
         if start >= deadline:
             return False
-        error = call()
-        side.add((clock() - start) / 1e6, error)
+        error = call((deadline - start) / 1e9)
+        side.add((clock() - start) / 1e6, error, new_block=index == 0)
     return True
 
 
+def _left_s(clock: Clock, deadline: int) -> float:
+    return max(0.0, (deadline - clock()) / 1e9)
+
+
 def _brief(sides: Mapping[str, SideSamples]) -> str:
+    """``baseline 250 requests / 0 errors, candidate ...`` for the progress line."""
     return ", ".join(f"{s.name} {s.requests} requests / {s.errors} errors" for s in sides.values())

@@ -37,12 +37,12 @@ def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_ur
     """The canary's figures, and why it failed or warned."""
     base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
     comparisons = _comparisons(spec, base, cand)
-    unmeasured = _unmeasured(run)
-    decision = unmeasured[0] if unmeasured else overall(comparisons)
+    settled = _decided_without_statistics(run)
+    decision = settled[0] if settled else overall(comparisons)
     figures = {"canary": _figures(spec, run, comparisons, decision, baseline_url, candidate_url)}
     failures = [f"canary {regression_message(c)}" for c in comparisons if c.decision == REGRESSED]
-    if unmeasured:
-        failures.append(unmeasured[1])
+    if settled:
+        failures.append(settled[1])
     undecided = [c for c in comparisons if c.decision == INCONCLUSIVE]
     doubts = [_inconclusive_message(spec, run, undecided)] if undecided and not failures else []
     if spec.inconclusive == "no-go":
@@ -50,8 +50,8 @@ def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_ur
     return GateOutcome(figures=figures, failures=failures, warnings=doubts)
 
 
-def _unmeasured(run: Interleaved) -> tuple[str, str] | None:
-    """The decision and the reason when there is nothing to compare with; None when both sides were measured."""
+def _decided_without_statistics(run: Interleaved) -> tuple[str, str] | None:
+    """The decision and the reason when a side answered nothing or no round was measured; None otherwise."""
     base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
     if not base.samples_ms and base.requests:
         return NO_BASELINE, (
@@ -62,6 +62,11 @@ def _unmeasured(run: Interleaved) -> tuple[str, str] | None:
         return NOT_MEASURED, (
             f"canary: no round was measured on both sides ({run.stopped_early or 'no blocks planned'}); "
             "nothing to compare with"
+        )
+    if not cand.samples_ms:
+        return REGRESSED, (
+            f"canary: the candidate answered none of its {cand.requests} requests ({_examples(cand)}) "
+            f"while the baseline answered {base.requests - base.errors} of {base.requests}"
         )
     return None
 

@@ -10,7 +10,7 @@ embedded reference apps stand in, so the canary suite runs on a fresh machine.
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -18,6 +18,7 @@ from ..load.runner import API_KEY_ENV
 from ..load.server import reference_server
 
 BASELINE_API_KEY_ENV = "PRODREADY_BASELINE_API_KEY"
+MISSING_TARGET = "--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it"
 
 
 class PairError(ValueError):
@@ -29,7 +30,7 @@ class Endpoint:
     """One side: where it listens and the key it wants (never reported)."""
 
     url: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def from_urls(baseline_url: str | None, target_url: str | None, environ: Mapping
             "(or neither URL, to compare two embedded reference apps)"
         )
     if not target_url:
-        raise PairError("--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it")
+        raise PairError(MISSING_TARGET)
     candidate_key = environ.get(API_KEY_ENV) or None
     baseline_key = environ.get(BASELINE_API_KEY_ENV) or candidate_key
     return CanaryPair(Endpoint(baseline_url, baseline_key), Endpoint(target_url, candidate_key))

@@ -17,7 +17,8 @@ INCONCLUSIVE_POLICIES = ("go", "no-go")
 DEFAULT_BOUND_PCT = 10.0  # seed 001: the candidate's latency no more than 10 % worse
 DEFAULT_GATED = (50, 95)  # p99 is reported; a few hundred samples rarely pin it within 10 %
 DEFAULT_ERROR_POINTS = 5.0  # seed 001: its error rate no more than 5 points higher
-_COUNTS = {"blocks": 2, "block_size": 1, "warmup": 0}
+_COUNTS = {"blocks": 2, "block_size": 1, "warmup": 0}  # the smallest value of each
+MAX_COUNT = 1000
 CANARY_KEYS = ("name", *PERCENTILE_KEYS, "error_points", *_COUNTS, "duration", "confidence", "inconclusive", "severity")
 
 
@@ -57,7 +58,7 @@ def parse_canary(
         elif key == "error_points":
             values[key] = positive_number(value, f"{where}: {key}")
         elif key in _COUNTS:
-            values[key] = whole_number(value, _COUNTS[key], f"{where}: {key}")
+            values[key] = _count(value, key, f"{where}: {key}")
         elif key == "duration":
             values["duration_s"] = parse_duration(value, f"{where}: {key}")
         elif key == "confidence":
@@ -85,6 +86,14 @@ def parse_policy(value: Any, where: str) -> str:
     return value
 
 
+def _count(value: Any, key: str, where: str) -> int:
+    """A whole number in the key's range: a plan is sent to real services, so it has a ceiling too."""
+    number = whole_number(value, _COUNTS[key], where)
+    if number > MAX_COUNT:
+        raise ThresholdError(f"{where}: at most {MAX_COUNT:,}, got {value!r}")
+    return number
+
+
 def _confidence(value: Any, where: str) -> float:
     number = positive_number(value, where)
     if not 0.5 <= number < 1.0:
@@ -102,3 +111,10 @@ def check_marker(item: Any, default_bound_pct: float, inconclusive: str) -> None
     parse_canary(marker.kwargs, item.nodeid, default_bound_pct=default_bound_pct, inconclusive=inconclusive)
     if "canary" not in getattr(item, "fixturenames", ()):
         raise ThresholdError(f"{item.nodeid}: @pytest.mark.canary needs the 'canary' fixture to measure it")
+
+
+def implied_info(item: Any) -> dict[str, str] | None:
+    """A test that uses the ``canary`` fixture without the marker is still a canary case of the verdict."""
+    if "canary" in getattr(item, "fixturenames", ()):
+        return {"domain": "canary", "category": "canary comparisons"}
+    return None

@@ -18,12 +18,15 @@ both sides paired.
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 REGRESSED, WITHIN, INCONCLUSIVE = "regressed", "within bound", "inconclusive"
 MIN_SAMPLES = 20  # below this an interval of a tail percentile means little
 MIN_BLOCKS = 10  # with fewer, a block bootstrap understates the spread and a short run could fail by luck
+CHUNK_VALUES = 2_000_000  # values drawn at a time (16 MB), whatever the plan
 DEFAULT_BLOCKS = 20  # a stored run's samples are cut into this many consecutive blocks
 DEFAULT_RESAMPLES = 1000
 
@@ -45,7 +48,7 @@ class Comparison:
 
     def message(self) -> str:
         """E.g. ``p95 +31.2 % (95 % CI +24.0 .. +38.5 %) > 10 %: regressed``."""
-        relation = {REGRESSED: ">", WITHIN: "<=", INCONCLUSIVE: "vs"}[self.decision]
+        relation = {REGRESSED: ">", WITHIN: "<="}.get(self.decision, "vs")
         level = round(self.confidence * 100)
         return (
             f"{self.metric} {self.change:+.1f} {self.unit} ({level} % CI {self.low:+.1f} .. {self.high:+.1f} "
@@ -112,7 +115,7 @@ def compare_percentile_blocks(
         raise ValueError("both sides need samples to compare")
     rng = np.random.default_rng(seed)
     pick_a, pick_b = _draws(rng, len(a), len(b), resamples, paired)
-    boot_a, boot_b = _percentiles(a[pick_a], q), _percentiles(b[pick_b], q)
+    boot_a, boot_b = _percentiles(a, pick_a, q), _percentiles(b, pick_b, q)
     changes = 100.0 * (boot_b / np.maximum(boot_a, 1e-12) - 1.0)
     low, high = _interval(changes, confidence)
     point_a, point_b = float(np.percentile(flat_a, q)), float(np.percentile(flat_b, q))
@@ -141,7 +144,8 @@ def compare_error_rate(
     rate_a, rate_b = errors_a / total_a, errors_b / total_b
     boot_a = rng.binomial(total_a, rate_a, resamples) / total_a
     boot_b = rng.binomial(total_b, rate_b, resamples) / total_b
-    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, min(total_a, total_b), 2, bound_points, confidence)
+    enough = min(total_a, total_b) >= MIN_SAMPLES
+    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, enough, bound_points, confidence)
 
 
 def compare_error_rate_blocks(
@@ -164,8 +168,8 @@ def compare_error_rate_blocks(
     boot_a = a[pick_a, 0].sum(axis=1) / a[pick_a, 1].sum(axis=1)
     boot_b = b[pick_b, 0].sum(axis=1) / b[pick_b, 1].sum(axis=1)
     rate_a, rate_b = float(a[:, 0].sum() / a[:, 1].sum()), float(b[:, 0].sum() / b[:, 1].sum())
-    total = int(min(a[:, 1].sum(), b[:, 1].sum()))
-    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, total, min(len(a), len(b)), bound_points, confidence)
+    enough = min(a[:, 1].sum(), b[:, 1].sum()) >= MIN_SAMPLES and min(len(a), len(b)) >= MIN_BLOCKS
+    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, bool(enough), bound_points, confidence)
 
 
 def _check_counts(pairs: Sequence[tuple[int, int]]) -> None:
@@ -174,10 +178,9 @@ def _check_counts(pairs: Sequence[tuple[int, int]]) -> None:
 
 
 def _rate_comparison(
-    rate_a: float, rate_b: float, boot_a: Any, boot_b: Any, total: int, blocks: int, bound: float, confidence: float
+    rate_a: float, rate_b: float, boot_a: Any, boot_b: Any, enough: bool, bound: float, confidence: float
 ) -> Comparison:
     low, high = (100.0 * x for x in _interval(boot_b - boot_a, confidence))
-    enough = total >= MIN_SAMPLES and blocks >= 2
     return Comparison(
         metric="error rate", baseline=100.0 * rate_a, candidate=100.0 * rate_b, change=100.0 * (rate_b - rate_a),
         low=low, high=high, bound=bound, confidence=confidence, decision=decide(low, high, bound, enough), unit="points",
@@ -203,18 +206,31 @@ def _draws(rng: Any, count_a: int, count_b: int, resamples: int, paired: bool) -
     return pick_a, pick_a if paired else rng.integers(0, count_b, (resamples, count_b))
 
 
-def _percentiles(drawn: Any, q: float) -> Any:
-    """The q-th percentile of each resample (rows of drawn blocks); NaN padding is ignored."""
+def _percentiles(blocks: Any, picks: Any, q: float) -> Any:
+    """The q-th percentile of each resample (one row of ``picks``: the blocks it drew); NaN padding is ignored.
+
+    Resamples are taken a chunk at a time: all at once, a long plan would
+    need gigabytes (1,000 resamples x every sample).
+    """
+    import numpy as np
+
+    chunk = max(1, CHUNK_VALUES // max(1, blocks.size))
+    found = [_chunk_percentiles(blocks[picks[start : start + chunk]], q) for start in range(0, len(picks), chunk)]
+    return np.concatenate(found)
+
+
+def _chunk_percentiles(drawn: Any, q: float) -> Any:
     import numpy as np
 
     flat = drawn.reshape(drawn.shape[0], -1)
     if not np.isnan(flat).any():
         return np.percentile(flat, q, axis=1)
-    with np.errstate(all="ignore"), _quiet():
+    with _quiet():
         return np.nanpercentile(flat, q, axis=1)
 
 
 def _interval(values: Any, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` share of the resampled changes."""
     import numpy as np
 
     tail = (1.0 - confidence) / 2.0
@@ -223,22 +239,11 @@ def _interval(values: Any, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _quiet() -> Any:
+@contextmanager
+def _quiet() -> Iterator[None]:
     """numpy warns on an all-NaN resample (every drawn block empty); such a draw is simply skipped."""
-    import warnings
+    import numpy as np
 
-    manager = warnings.catch_warnings()
-    manager.__enter__()
-    warnings.simplefilter("ignore", RuntimeWarning)
-    return _Exit(manager)
-
-
-class _Exit:
-    def __init__(self, manager: Any) -> None:
-        self.manager = manager
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        self.manager.__exit__(*exc)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

@@ -68,7 +68,7 @@ class LoadHarness:
             plan = LoadPlan(self.locate(locustfile), host, spec, self.workdir(), extra, self.allow_remote)
             result = run_load(plan, progress=self.report)
         except (ThresholdError, RemoteHostError, LoadRunError, LoadResultError) as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
         self.report(f"load {result.summary()}")
         self.record(spec, result)
         return result

@@ -18,7 +18,6 @@ from .problems import problem
 from .ratelimit import RateLimiter, retry_after
 
 Scope = dict[str, Any]
-SPIN_S = 0.002
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -182,6 +181,9 @@ class FaultInjection:
         await self.app(scope, receive, send)
 
 
+SPIN_S = 0.002  # the last stretch of a hold, spun instead of slept
+
+
 class Slowdown:
     """Test knob for the canary gate: every response is held back by ``factor`` times its own time.
 
@@ -203,13 +205,13 @@ class Slowdown:
 
         async def slowed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await hold((time.perf_counter() - started) * self.factor)
+                await _hold((time.perf_counter() - started) * self.factor)
             await send(message)
 
         await self.app(scope, receive, slowed_send)
 
 
-async def hold(seconds: float) -> None:
+async def _hold(seconds: float) -> None:
     """Sleep ``seconds`` precisely: asyncio's timers round up to whole milliseconds.
 
     The coarse part sleeps; the last two milliseconds yield to the loop in a

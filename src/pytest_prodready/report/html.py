@@ -13,6 +13,7 @@ from html import escape
 from typing import Any, Iterable, Mapping
 
 from . import charts
+from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
 GO, NO_GO, WARN = "#1a7f37", "#cf222e", "#9a6700"
 STYLE = (
@@ -138,8 +139,7 @@ def _canary(cases: list[Mapping[str, Any]]) -> str:
         fig = case["figures"]["canary"]
         rows = [
             (c["metric"], canary_figure(c, "baseline"), canary_figure(c, "candidate"),
-             "-" if c.get("ratio") is None else f"{c['ratio']:.2f}x", canary_change(c), canary_bound(c),
-             _canary_row_decision(c["decision"]))
+             canary_ratio(c), canary_change(c), canary_bound(c), _canary_row_decision(c["decision"]))
             for c in fig["comparisons"]
         ]
         table = _table_markup(
@@ -171,18 +171,8 @@ def _canary_decision(fig: Mapping[str, Any]) -> _Markup:
     """The case's decision; an inconclusive one fails under the no-go policy."""
     decision, policy = fig["decision"], fig.get("inconclusive_policy", "go")
     if decision == "inconclusive":
-        return _badge("bad" if policy == "no-go" else "warn", f"inconclusive (inconclusive = {policy})")
+        return _badge("bad" if policy == "no-go" else "warn", canary_decision(fig))
     return _badge(_CANARY_CLASSES.get(decision, "bad"), decision)
-
-
-def canary_plan(fig: Mapping[str, Any]) -> str:
-    """E.g. ``plan: 4 blocks × 10 requests per side, ABBA order, 20 warm-up requests per side; 4 of 4 blocks done``."""
-    plan = fig["plan"]
-    text = (
-        f"plan: {plan['blocks']} blocks × {plan['block_size']} requests per side, {plan['order']} order, "
-        f"{plan['warmup']} warm-up requests per side; {fig['blocks_done']} of {plan['blocks']} blocks done"
-    )
-    return f"{text} ({fig['stopped_early']})" if fig.get("stopped_early") else text
 
 
 def _canary_sides(fig: Mapping[str, Any]) -> str:
@@ -193,28 +183,6 @@ def _canary_sides(fig: Mapping[str, Any]) -> str:
         brief = f"{name} {side['requests']} requests / {side['errors']} errors"
         parts.append(f"{brief} ({examples})" if examples else brief)
     return ", ".join(parts)
-
-
-def canary_figure(comparison: Mapping[str, Any], side: str) -> str:
-    """A percentile in ms, the error rate in %."""
-    value = comparison[side]
-    return f"{value:.2f} %" if comparison["unit"] == "points" else f"{value:.2f} ms"
-
-
-def canary_bound(comparison: Mapping[str, Any]) -> str:
-    """E.g. ``10 %`` or ``5 points``; ``-`` for a metric reported without a bound."""
-    bound = comparison.get("bound")
-    return "-" if bound is None else f"{bound:g} {comparison['unit']}"
-
-
-def canary_change(comparison: Mapping[str, Any]) -> str:
-    """E.g. ``+24.0 % (95 % CI +22.8 .. +24.4 %)``, or in points for the error rate."""
-    unit, level = comparison["unit"], round(comparison["confidence"] * 100)
-    digits = 2 if unit == "points" else 1
-    return (
-        f"{comparison['change']:+.{digits}f} {unit} ({level} % CI {comparison['ci_low']:+.{digits}f} .. "
-        f"{comparison['ci_high']:+.{digits}f} {unit})"
-    )
 
 
 def _consistency(cases: list[Mapping[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .html import canary_bound, canary_change, canary_figure, canary_plan
+from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 from .redaction import Redactor
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -100,8 +100,7 @@ def _canary(cases: Sequence[Mapping[str, Any]]) -> str:
         return ""
     rows = [
         (f"`{c['nodeid']}`", k["metric"], canary_figure(k, "baseline"), canary_figure(k, "candidate"),
-         "-" if k.get("ratio") is None else f"{k['ratio']:.2f}x", canary_change(k), canary_bound(k),
-         _CANARY_DECISIONS.get(k["decision"], k["decision"]))
+         canary_ratio(k), canary_change(k), canary_bound(k), _canary_mark(k["decision"]))
         for c in cases
         for k in c["figures"]["canary"]["comparisons"]
     ]
@@ -112,19 +111,20 @@ def _canary(cases: Sequence[Mapping[str, Any]]) -> str:
 
 def _canary_note(case: Mapping[str, Any]) -> str:
     fig = case["figures"]["canary"]
-    decision = _CANARY_DECISIONS.get(fig["decision"], fig["decision"])
-    if fig["decision"] == "inconclusive":
-        decision += f" (inconclusive = {fig['inconclusive_policy']})"
+    decision = _canary_mark(fig["decision"], canary_decision(fig))
     note = (f"- `{case['nodeid']}`: {decision}; baseline `{fig['baseline_url']}`, candidate `{fig['candidate_url']}`; "
             f"{canary_plan(fig)}")
     return " ".join(note.split())
 
 
-_CANARY_DECISIONS = {
-    "within bound": "✅ within bound", "inconclusive": "⚠️ inconclusive", "regressed": "❌ regressed",
-    "no baseline": "❌ no baseline",
-    "not measured": "❌ not measured",
-}
+_CANARY_MARKS = {"within bound": "✅", "inconclusive": "⚠️", "regressed": "❌", "no baseline": "❌", "not measured": "❌"}
+
+
+def _canary_mark(decision: str, text: str | None = None) -> str:
+    """``text`` (the decision itself by default) behind the decision's mark; "not gated" has none."""
+    text = decision if text is None else text
+    mark = _CANARY_MARKS.get(decision)
+    return f"{mark} {text}" if mark else text
 
 
 def _latency(figures: Mapping[str, Any]) -> str:

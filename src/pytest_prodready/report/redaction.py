@@ -47,6 +47,11 @@ class Redactor:
         unique = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH}
         self._secrets = sorted(unique, key=len, reverse=True)
 
+    def remember(self, *secrets: str | None) -> None:
+        """Also mask secrets made during the run (the embedded apps' API keys)."""
+        found = {*self._secrets, *(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH)}
+        self._secrets = sorted(found, key=len, reverse=True)
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Redactor":
         """Every environment variable named like a secret holds a value to mask."""
