@@ -26,36 +26,40 @@ Progress = Callable[[str], None]
 
 @dataclass
 class SideSamples:
-    """One service's successful latencies and errors, overall and block by block.
+    """One service's successful latencies and errors, block by block.
 
     Block i of each side belongs to round i; the comparison draws whole
-    rounds, so it needs the blocks, not only the pooled samples.
+    rounds, so the blocks are what is kept, and the totals are read off them.
     """
 
     name: str
-    samples_ms: list[float] = field(default_factory=list)
-    requests: int = 0
-    errors: int = 0
-    error_examples: list[str] = field(default_factory=list)
     block_samples: list[list[float]] = field(default_factory=list)
     block_counts: list[tuple[int, int]] = field(default_factory=list)  # (errors, requests) per block
+    error_examples: list[str] = field(default_factory=list)
+
+    @property
+    def samples_ms(self) -> list[float]:
+        """Every successful latency, in order."""
+        return [sample for block in self.block_samples for sample in block]
+
+    @property
+    def requests(self) -> int:
+        return sum(requests for _, requests in self.block_counts)
+
+    @property
+    def errors(self) -> int:
+        return sum(errors for errors, _ in self.block_counts)
 
     def add(self, elapsed_ms: float, error: str | None, *, new_block: bool = False) -> None:
         """Count one request; ``new_block`` opens the block it belongs to (a block exists once it has a request)."""
-        if new_block:
+        if new_block or not self.block_counts:
             self.block_samples.append([])
             self.block_counts.append((0, 0))
-        self.requests += 1
-        if self.block_counts:
-            errors, requests = self.block_counts[-1]
-            self.block_counts[-1] = (errors + (error is not None), requests + 1)
+        errors, requests = self.block_counts[-1]
+        self.block_counts[-1] = (errors + (error is not None), requests + 1)
         if error is None:
-            self.samples_ms.append(elapsed_ms)
-            if self.block_samples:
-                self.block_samples[-1].append(elapsed_ms)
-            return
-        self.errors += 1
-        if len(self.error_examples) < MAX_ERROR_EXAMPLES:
+            self.block_samples[-1].append(elapsed_ms)
+        elif len(self.error_examples) < MAX_ERROR_EXAMPLES:
             self.error_examples.append(error)
 
 
@@ -66,6 +70,11 @@ class Interleaved:
     sides: dict[str, SideSamples]
     blocks_done: int
     stopped_early: str = ""
+
+    @property
+    def rounds(self) -> int:
+        """Rounds with a block on both sides (the last may be partial): what the comparison draws from."""
+        return min(len(side.block_counts) for side in self.sides.values())
 
 
 def schedule(blocks: int) -> Iterator[str]:

@@ -35,8 +35,7 @@ NOT_MEASURED = "not measured"  # no round finished on both sides (the duration r
 
 def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_url: str) -> GateOutcome:
     """The canary's figures, and why it failed or warned."""
-    base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
-    comparisons = _comparisons(spec, base, cand)
+    comparisons = _comparisons(spec, run)
     settled = _decided_without_statistics(run)
     decision = settled[0] if settled else overall(comparisons)
     figures = {"canary": _figures(spec, run, comparisons, decision, baseline_url, candidate_url)}
@@ -58,7 +57,7 @@ def _decided_without_statistics(run: Interleaved) -> tuple[str, str] | None:
             f"canary: the baseline answered none of its {base.requests} requests ({_examples(base)}); "
             "nothing to compare with"
         )
-    if min(len(base.block_counts), len(cand.block_counts)) == 0:
+    if run.rounds == 0:
         return NOT_MEASURED, (
             f"canary: no round was measured on both sides ({run.stopped_early or 'no blocks planned'}); "
             "nothing to compare with"
@@ -80,9 +79,9 @@ def overall(comparisons: list[Comparison]) -> str:
     return WITHIN
 
 
-def _comparisons(spec: CanarySpec, base: SideSamples, cand: SideSamples) -> list[Comparison]:
-    """Each percentile and the error rate, over the rounds both sides completed, drawn round by round."""
-    rounds = min(len(base.block_counts), len(cand.block_counts))
+def _comparisons(spec: CanarySpec, run: Interleaved) -> list[Comparison]:
+    """Each percentile and the error rate, over the rounds both sides measured, drawn round by round."""
+    base, cand, rounds = run.sides[BASELINE], run.sides[CANDIDATE], run.rounds
     found = []
     if any(base.block_samples[:rounds]) and any(cand.block_samples[:rounds]):
         for q in REPORTED_PERCENTILES:
@@ -103,14 +102,13 @@ def _comparisons(spec: CanarySpec, base: SideSamples, cand: SideSamples) -> list
 
 def regression_message(c: Comparison) -> str:
     """E.g. ``p95 1.31x baseline (+31.2 %, 95 % CI +24.0 .. +38.5 %) > 10 %: regressed (2.61 vs 1.99 ms)``."""
-    level = round(c.confidence * 100)
     if c.unit == "points":
         return (
-            f"error rate {c.candidate:.2f} % vs baseline {c.baseline:.2f} % ({c.change:+.2f} points, {level} % CI "
-            f"{c.low:+.2f} .. {c.high:+.2f} points) > {c.bound:g} points: {c.decision}"
+            f"error rate {c.candidate:.2f} % vs baseline {c.baseline:.2f} % ({c.change:+.2f} points, "
+            f"{c.interval(2)}) > {c.bound:g} points: {c.decision}"
         )
     return (
-        f"{c.metric} {ratio(c):.2f}x baseline ({c.change:+.1f} %, {level} % CI {c.low:+.1f} .. {c.high:+.1f} %) "
+        f"{c.metric} {ratio(c):.2f}x baseline ({c.change:+.1f} %, {c.interval()}) "
         f"> {c.bound:g} %: {c.decision} ({c.candidate:.2f} vs {c.baseline:.2f} ms)"
     )
 
@@ -126,9 +124,7 @@ def _inconclusive_message(spec: CanarySpec, run: Interleaved, undecided: list[Co
         f"{c.metric} {c.change:+.1f} {c.unit} ({level} % CI {c.low:+.1f} .. {c.high:+.1f}) vs bound {c.bound:g} {c.unit}"
         for c in undecided
     ]
-    base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
-    rounds = min(len(base.block_counts), len(cand.block_counts))
-    samples = min(len(base.samples_ms), len(cand.samples_ms))
+    rounds, samples = run.rounds, min(len(side.samples_ms) for side in run.sides.values())
     if rounds < MIN_BLOCKS or samples < MIN_SAMPLES:
         why = (f"too short to decide: {rounds} rounds and {samples} samples per side, at least {MIN_BLOCKS} rounds "
                f"and {MIN_SAMPLES} samples are needed")

@@ -63,8 +63,7 @@ class Regression:
         label = self.metric[:-3]
         interval = ""
         if self.comparison is not None:
-            level = round(self.comparison.confidence * 100)
-            interval = f"{level} % CI {self.comparison.low:+.1f} .. {self.comparison.high:+.1f} %; "
+            interval = f"{self.comparison.interval()}; "
         return (
             f"{label} regressed {self.change_pct:+.1f} % ({interval}{self.measured_ms:.2f} ms vs baseline "
             f"{self.baseline_ms:.2f} ms) > {self.bound_pct:g} %"

@@ -29,6 +29,7 @@ MIN_BLOCKS = 10  # with fewer, a block bootstrap understates the spread and a sh
 CHUNK_VALUES = 2_000_000  # values drawn at a time (16 MB), whatever the plan
 DEFAULT_BLOCKS = 20  # a stored run's samples are cut into this many consecutive blocks
 DEFAULT_RESAMPLES = 1000
+DEFAULT_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,24 @@ class Comparison:
     decision: str
     unit: str = "%"
 
+    def interval(self, digits: int = 1) -> str:
+        """E.g. ``95 % CI +24.0 .. +38.5 %``."""
+        return interval_text(self.low, self.high, self.confidence, self.unit, digits)
+
     def message(self) -> str:
         """E.g. ``p95 +31.2 % (95 % CI +24.0 .. +38.5 %) > 10 %: regressed``."""
         relation = {REGRESSED: ">", WITHIN: "<="}.get(self.decision, "vs")
-        level = round(self.confidence * 100)
         return (
-            f"{self.metric} {self.change:+.1f} {self.unit} ({level} % CI {self.low:+.1f} .. {self.high:+.1f} "
-            f"{self.unit}) {relation} {self.bound:g} {self.unit}: {self.decision}"
+            f"{self.metric} {self.change:+.1f} {self.unit} ({self.interval()}) {relation} {self.bound:g} {self.unit}: "
+            f"{self.decision}"
         )
+
+
+def interval_text(
+    low: float, high: float, confidence: float = DEFAULT_CONFIDENCE, unit: str = "%", digits: int = 1
+) -> str:
+    """``95 % CI +24.0 .. +38.5 %``: the one wording of an interval, in failure messages and reports alike."""
+    return f"{round(confidence * 100)} % CI {low:+.{digits}f} .. {high:+.{digits}f} {unit}"
 
 
 def decide(low: float, high: float, bound: float, enough: bool = True) -> str:
@@ -79,7 +90,7 @@ def compare_percentile(
     *,
     q: float = 95,
     bound_pct: float = 10.0,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     blocks: int = DEFAULT_BLOCKS,
@@ -97,7 +108,7 @@ def compare_percentile_blocks(
     *,
     q: float = 95,
     bound_pct: float = 10.0,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     paired: bool = True,
@@ -131,7 +142,7 @@ def compare_error_rate(
     candidate: tuple[int, int],
     *,
     bound_points: float = 5.0,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Comparison:
@@ -153,7 +164,7 @@ def compare_error_rate_blocks(
     candidate_blocks: Sequence[tuple[int, int]],
     *,
     bound_points: float = 5.0,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     paired: bool = True,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..gates.comparison import interval_text
+
 
 def canary_plan(fig: Mapping[str, Any]) -> str:
     """E.g. ``plan: 20 rounds of 25 requests per side (ABBA order), 20 warm-up requests per side; 3 of 20 rounds done
@@ -53,12 +55,10 @@ def canary_change(comparison: Mapping[str, Any]) -> str:
     The interval is shown with the change because the decision rests on it,
     not on the point estimate.
     """
-    unit, level = comparison["unit"], round(comparison["confidence"] * 100)
+    unit = comparison["unit"]
     digits = 2 if unit == "points" else 1
-    return (
-        f"{comparison['change']:+.{digits}f} {unit} ({level} % CI {comparison['ci_low']:+.{digits}f} .. "
-        f"{comparison['ci_high']:+.{digits}f} {unit})"
-    )
+    interval = interval_text(comparison["ci_low"], comparison["ci_high"], comparison["confidence"], unit, digits)
+    return f"{comparison['change']:+.{digits}f} {unit} ({interval})"
 
 
 def canary_bound(comparison: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable, Mapping
 
+from ..gates.comparison import interval_text
 from . import charts
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
@@ -127,7 +128,7 @@ def _change(figures: Mapping[str, Any]) -> str:
     """The relative change, with its bootstrap interval when the baseline kept samples."""
     text = f"{figures['change_pct']:+.1f} %"
     if "ci_low_pct" in figures:
-        text += f" (95 % CI {figures['ci_low_pct']:+.1f} .. {figures['ci_high_pct']:+.1f} %)"
+        text += f" ({interval_text(figures['ci_low_pct'], figures['ci_high_pct'])})"
     return text
 
 
