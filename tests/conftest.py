@@ -1,4 +1,4 @@
-"""Shared fixtures of the project's tests: the shipped graph datasets and a real Neo4j server.
+"""Shared fixtures of the project's tests: pytester projects, the shipped graph datasets and a real Neo4j server.
 
 ``PRODREADY_NEO4J_URI`` (``.ci/run`` exports it) names a running server;
 without it the session starts one with ``tools/neo4j/launcher.py`` and stops
@@ -23,9 +23,23 @@ from pytest_prodready.datasets import GraphData
 from pytest_prodready.datasets.graph import COLUMNS
 from pytest_prodready.datasets.loaders import clear_neo4j, write_neo4j, write_sqlite
 
+from .sessions import BASE_TOML
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 LAUNCHER = ROOT / "tools" / "neo4j" / "launcher.py"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Callable[[str], pytest.Pytester]:
+    """A pytester folder with a quiet pyproject; call it with extra TOML to append."""
+
+    def make(extra_toml: str = "") -> pytest.Pytester:
+        pytester.makepyprojecttoml(BASE_TOML + extra_toml)
+        return pytester
+
+    make()
+    return make
 
 
 @pytest.fixture(scope="session")

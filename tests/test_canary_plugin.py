@@ -8,7 +8,6 @@ fake, so every request "takes" exactly 1 ms whatever the machine's speed.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,18 +17,11 @@ from typing import Iterator
 # here, once (numpy's C extension cannot load twice in one process).
 import httpx
 import hypothesis
-import jsonschema
+import jsonschema  # noqa: F401
 import numpy
 import pytest
 
-from pytest_prodready.report.readiness_json import SCHEMA_PATH
-
-USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
-
-BASE_TOML = """
-[tool.pytest.ini_options]
-asyncio_default_fixture_loop_scope = "function"
-"""
+from .sessions import assert_usage_error, output, read_report
 
 SMALL_CANARY_TEST = """
 import pytest
@@ -147,40 +139,6 @@ def healthy_too() -> Iterator[TinyServer]:
 def broken() -> Iterator[TinyServer]:
     with TinyServer(500) as server:
         yield server
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester):
-    """A pytester folder with a quiet pyproject; call it with extra TOML to append."""
-
-    def make(extra_toml: str = "") -> pytest.Pytester:
-        pytester.makepyprojecttoml(BASE_TOML + extra_toml)
-        return pytester
-
-    make()
-    return make
-
-
-def output(result: pytest.RunResult) -> str:
-    return result.stdout.str() + "\n" + result.stderr.str()
-
-
-def assert_usage_error(result: pytest.RunResult, *needles: str) -> str:
-    """Exit 4, one 'ERROR:' line naming what is wrong, no traceback anywhere."""
-    text = output(result)
-    assert result.ret == USAGE_ERROR, text
-    assert "Traceback" not in text
-    errors = [line for line in text.splitlines() if line.startswith("ERROR:")]
-    assert len(errors) == 1, text
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
-
-
-def read_report(path) -> dict:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-    return document
 
 
 def canary_project(pytester: pytest.Pytester, baseline: str, candidate: str, marker: str) -> None:

@@ -8,18 +8,11 @@ import json
 # here, once, so inner runs neither re-import them (hypothesis: ~1 s a run) nor fail to
 # (numpy's C extension cannot load twice in one process).
 import hypothesis  # noqa: F401
-import jsonschema
+import jsonschema  # noqa: F401
 import numpy  # noqa: F401
 import pytest
 
-from pytest_prodready.report.readiness_json import SCHEMA_PATH
-
-USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
-
-BASE_TOML = """
-[tool.pytest.ini_options]
-asyncio_default_fixture_loop_scope = "function"
-"""
+from .sessions import assert_usage_error, output, read_report
 
 CLOCK_CONFTEST = """
 import pytest
@@ -52,43 +45,9 @@ def test_gate(latency):
 """
 
 
-@pytest.fixture
-def project(pytester: pytest.Pytester):
-    """A pytester folder with a quiet pyproject; call it with extra TOML to append."""
-
-    def make(extra_toml: str = "") -> pytest.Pytester:
-        pytester.makepyprojecttoml(BASE_TOML + extra_toml)
-        return pytester
-
-    make()
-    return make
-
-
 def gate_project(pytester: pytest.Pytester, step_ms: float) -> None:
     pytester.makeconftest(CLOCK_CONFTEST.format(step_ns=int(step_ms * 1_000_000)))
     pytester.makepyfile(test_gate=GATE_TEST)
-
-
-def output(result: pytest.RunResult) -> str:
-    return result.stdout.str() + "\n" + result.stderr.str()
-
-
-def read_report(path) -> dict:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-    return document
-
-
-def assert_usage_error(result: pytest.RunResult, *needles: str) -> str:
-    """Exit 4, one 'ERROR:' line naming what is wrong, no traceback anywhere."""
-    text = output(result)
-    assert result.ret == USAGE_ERROR, text
-    assert "Traceback" not in text
-    errors = [line for line in text.splitlines() if line.startswith("ERROR:")]
-    assert len(errors) == 1, text
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
 
 
 # --- silence -----------------------------------------------------------------------
