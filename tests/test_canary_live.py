@@ -94,7 +94,7 @@ def test_a_30_percent_slower_candidate_fails_naming_the_ratio_and_its_interval(p
 def test_identical_apps_compared_again_and_again_never_give_a_no_go(pytester, monkeypatch, apps):
     trials = 12
     result, runs = run_canary(
-        pytester, monkeypatch, apps["fast"], apps["fast_twin"], "blocks=10, block_size=20", params=f"range({trials})"
+        pytester, monkeypatch, apps["fast"], apps["fast_twin"], "blocks=20, block_size=10", params=f"range({trials})"
     )
     decisions = [figures["decision"] for figures in runs]
     false_alarms = decisions.count("regressed")
