@@ -23,6 +23,10 @@ from pytest_prodready.canary.pair import BASELINE_API_KEY_ENV
 from pytest_prodready.load.runner import API_KEY_ENV
 from pytest_prodready.load.server import RunningServer, reference_server
 
+# Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
+# loads the CPUs under a canary comparison that is judged on a few milliseconds.
+pytestmark = pytest.mark.xdist_group("timing")
+
 VOLUME = {"sessions": 20, "memories": 100, "documents": 20}
 PROJECT = """
 [tool.pytest.ini_options]

@@ -20,6 +20,10 @@ import pytest
 from pytest_prodready.load.runner import LoadPlan, run_load
 from pytest_prodready.load.thresholds import parse_load
 
+# Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
+# loads the CPUs under a canary comparison that is judged on a few milliseconds.
+pytestmark = pytest.mark.xdist_group("timing")
+
 LOCUSTFILE = '''
 import os
 

@@ -23,6 +23,10 @@ from pytest_prodready.load.server import reference_server
 from pytest_prodready.load.thresholds import parse_load
 from pytest_prodready.reference.app import EXAMPLE_ROUTES
 
+# Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
+# loads the CPUs under a canary comparison that is judged on a few milliseconds.
+pytestmark = pytest.mark.xdist_group("timing")
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = ROOT / "suites" / "load" / "locustfiles" / "memory_api.py"
 SMALL_VOLUME = {"sessions": 20, "memories": 100, "documents": 10}
