@@ -104,10 +104,7 @@ async def target(
     By default the embedded reference service on a fresh SQLite file in a
     temporary folder; ``--prodready-target module:factory`` builds yours.
     """
-    context = TargetContext(
-        workdir=tmp_path_factory.mktemp("prodready-target"),
-        options={"volume": dict(prodready_settings.volume)} if prodready_settings.volume else {},
-    )
+    context = TargetContext(workdir=tmp_path_factory.mktemp("prodready-target"), options=prodready_settings.target_options)
     try:
         built = await build_target(prodready_settings.target, context)
     except TargetLoadError as exc:

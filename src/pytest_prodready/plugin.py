@@ -30,6 +30,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     target,
 )
 from . import case_warnings
+from .preflight import Preflight
 from .readiness_wait import ReadinessWait, add_options as add_wait_options
 from .gates import evaluation
 from .interrupts import SigtermGuard
@@ -46,9 +47,9 @@ from .report import files as report_files
 from .records import failure_message
 from .report.junit import junit_properties
 from .report.redaction import Redactor
-from .rule_items import add_pyproject_rules, collect_rule_file
+from .rule_items import add_pyproject_rules, check_pyproject_rules, collect_rule_file, raise_rule_file_errors
 from .run_state import RunState
-from .settings import OPTION_KEYS, SettingsError, resolve
+from .settings import OPTION_KEYS, SettingsError, refuse_empty_values, resolve
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -93,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", doc)
     cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
     try:
+        refuse_empty_values({dest: value for dest, value in vars(config.option).items() if dest.startswith("prodready")})
         settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -100,9 +102,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[REDACTOR_KEY] = Redactor.from_environment(os.environ)
     config.stash[SETTINGS_KEY] = settings
     config.stash[STATE_KEY] = state
+    check_pyproject_rules(config, _pyproject(config))
     if _is_worker(config):
         return
     config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
+    if Preflight.needed(settings):
+        # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
+        config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
     waiter = ReadinessWait.from_options(config, state)
     if waiter is not None:
         config.pluginmanager.register(waiter, "prodready-wait")
@@ -138,7 +144,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tag readiness cases and reject misused markers before anything runs."""
+    """Reject rule-file mistakes and misused markers, and tag readiness cases, before anything runs."""
+    raise_rule_file_errors(config)
     settings = config.stash[SETTINGS_KEY]
     for item in items:
         try:

@@ -3,8 +3,8 @@
 pytest collects a ``prodready.toml`` wherever it looks, and a pyproject.toml
 that declares ``[tool.prodready.consistency]``.  A run whose arguments come
 from ``testpaths`` never visits the rootdir's pyproject.toml, so its rules are
-added to the run's arguments.  A mistake in a rule file is a collection error
-of one line that names the file, the rule and the key.
+added to the run's arguments.  A mistake in a rule file is a usage error
+(exit 4) of one line that names the file, the rule and the key.
 """
 
 from __future__ import annotations
@@ -20,13 +20,9 @@ from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
 from . import case_warnings
-from .keys import FIGURES_KEY, INFO_KEY, SETTINGS_KEY
+from .keys import FIGURES_KEY, INFO_KEY, RULE_FILE_ERRORS_KEY, SETTINGS_KEY
 
 T = TypeVar("T")
-
-
-class RuleFileError(Exception):
-    """A rule file that cannot be collected; shown as its one-line message."""
 
 
 class RuleFailed(Exception):
@@ -53,21 +49,45 @@ def add_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
 
 
 class RuleFile(pytest.File):
-    """A pyproject.toml or prodready.toml holding consistency rules."""
+    """A pyproject.toml or prodready.toml holding consistency rules.
+
+    A mistake in the file is a usage error, as one in ``[tool.prodready]`` is:
+    it is noted here and raised, one line, once collection ends
+    (:func:`raise_rule_file_errors`); raised here, pytest would call it a
+    collection error and exit 2, "interrupted".
+    """
 
     def collect(self) -> Iterator["RuleItem"]:
         settings = self.config.stash[SETTINGS_KEY]
         try:
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
         except RuleError as exc:
-            raise RuleFileError(str(exc)) from None
+            self.config.stash.setdefault(RULE_FILE_ERRORS_KEY, []).append(str(exc))
+            return
         for spec in book.rules:
             yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RuleFileError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+
+def check_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
+    """The rootdir pyproject's rules, checked with the options: an xdist controller collects nothing.
+
+    A mistake there would otherwise surface only on the workers, where a
+    usage error ends the run as "no tests collected" (exit 5), not exit 4.
+    """
+    if pyproject is None or not declares_rules(pyproject):
+        return
+    settings = config.stash[SETTINGS_KEY]
+    try:
+        load(pyproject, _shown(pyproject, config.rootpath), settings.sqlite, settings.timeouts)
+    except RuleError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def raise_rule_file_errors(config: pytest.Config) -> None:
+    """The first rule-file mistake collection noted, as pytest's usage error (exit 4)."""
+    errors = config.stash.get(RULE_FILE_ERRORS_KEY, [])
+    if errors:
+        raise pytest.UsageError(errors[0])
 
 
 class RuleItem(pytest.Item):

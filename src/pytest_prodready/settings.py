@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+from .checks.sqlite import header_problem
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .canary.pair import MISSING_TARGET
 from .canary.spec import INCONCLUSIVE_POLICIES
+from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -32,7 +34,6 @@ REFERENCE_TARGET = "pytest_prodready.reference:create_target"
 DEFAULT_HTML = "reports/readiness.html"
 DEFAULT_JSON = "reports/readiness.json"
 DEFAULT_BASELINE_DIR = ".prodready/baselines"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # CLI option dest -> [tool.prodready] key.
 OPTION_KEYS = {
@@ -133,6 +134,11 @@ class Settings:
     def uses_reference(self) -> bool:
         return self.target == REFERENCE_TARGET
 
+    @property
+    def target_options(self) -> dict[str, Any]:
+        """What the target's factory finds in ``TargetContext.options``."""
+        return {"volume": dict(self.volume)} if self.volume else {}
+
     def gate(self, name: str | None, inline: Mapping[str, Any], where: str) -> GateSpec:
         """The profile's named gate with the marker's own values laid over it."""
         base: dict[str, Any] = {}
@@ -142,6 +148,16 @@ class Settings:
                 raise ThresholdError(f"{where}: gate {name!r} is not in profile {self.profile!r} (known: {known})")
             base = dict(self.gates[name])
         return parse_gate({**base, **inline, "name": name or ""}, where, escalate=self.escalate_warnings)
+
+
+def refuse_empty_values(options: Mapping[str, Any]) -> None:
+    """An empty value is an error, not "not given": an unset ``$DB`` in CI would silently mean the default.
+
+    ``options`` maps option dests (``prodready_sqlite``) to what the command line gave.
+    """
+    for dest, value in options.items():
+        if isinstance(value, str) and not value.strip():
+            raise SettingsError(f"--{dest.replace('_', '-')}: empty value (an unset variable?); give one or leave the option out")
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -196,6 +212,11 @@ def resolve(
         return table.get(OPTION_KEYS[dest]), rootdir
 
     target, _ = pick("prodready_target")
+    if target is not None and target != REFERENCE_TARGET:
+        try:
+            load_factory(target)
+        except TargetLoadError as exc:
+            raise SettingsError(f"--prodready-target: {exc}") from exc
     sqlite, sqlite_base = pick("prodready_sqlite")
     profile, _ = pick("prodready_profile")
     html, html_base = pick("prodready_html")
@@ -282,10 +303,9 @@ def check_sqlite_file(path: Path) -> Path:
             raise SettingsError(f"--prodready-sqlite {shown}: no such file")
         if not path.is_file():
             raise SettingsError(f"--prodready-sqlite {shown}: not a file")
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
+        problem = header_problem(path)
     except OSError as exc:
         raise SettingsError(f"--prodready-sqlite {shown}: cannot read it ({exc.strerror})") from exc
-    if header != SQLITE_MAGIC:
-        raise SettingsError(f"--prodready-sqlite {shown}: not an SQLite database (bad header)")
+    if problem:
+        raise SettingsError(f"--prodready-sqlite {shown}: {problem}")
     return path.resolve()

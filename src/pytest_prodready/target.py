@@ -161,17 +161,25 @@ TargetFactory = Callable[[TargetContext], "MemoryServiceTarget | Awaitable[Memor
 
 
 def load_factory(spec: str) -> TargetFactory:
-    """Resolve ``package.module:callable``; errors say which half was wrong."""
+    """Resolve ``package.module:callable`` and check it can take a :class:`TargetContext`; errors say what is wrong."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise TargetLoadError(f"target {spec!r} is not of the form 'module:factory'")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise TargetLoadError(f"target {spec!r}: cannot import {module_name!r} ({exc})") from exc
+    except Exception as exc:  # a module that fails to import, however it fails, is the user's to fix
+        raise TargetLoadError(f"target {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})") from exc
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise TargetLoadError(f"target {spec!r}: {module_name!r} has no callable {attr!r}")
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # some builtins have none to show: calling them will tell
+        return factory
+    try:
+        signature.bind(None)
+    except TypeError as exc:
+        raise TargetLoadError(f"target {spec!r}: {attr} cannot be called with one TargetContext ({exc})") from exc
     return factory
 
 
@@ -181,7 +189,9 @@ async def build_target(spec: str, context: TargetContext) -> MemoryServiceTarget
     target = await made if inspect.isawaitable(made) else made
     missing = [name for name in _protocol_methods() if not callable(getattr(target, name, None))]
     if missing:
-        raise TargetLoadError(f"target {spec!r} lacks {', '.join(missing)}")
+        raise TargetLoadError(
+            f"target {spec!r}: the factory returned {type(target).__name__}, not an adapter (lacks {', '.join(missing)})"
+        )
     return target
 
 

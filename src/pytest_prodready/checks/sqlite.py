@@ -19,9 +19,11 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from ..sqlite_connections import close_connection, open_connection
 from .finding import DEFAULT_SAMPLE, Finding
 
 DEFAULT_TIMEOUT_S = 10.0
+SQLITE_MAGIC = b"SQLite format 3\x00"
 # The probe's own page cache: checks read whole tables and probe parents at random.
 CACHE_KIB = 65536
 
@@ -39,6 +41,10 @@ _PRAGMA_WORDS = {
 _SWITCHES = {"on": 1, "off": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 
+async def _probe_settings(conn: aiosqlite.Connection) -> None:
+    await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+
 class ProbeError(Exception):
     """The database cannot be opened or a check cannot run; one-line message."""
 
@@ -54,6 +60,19 @@ class ForeignKeyViolation:
 def read_only_uri(path: Path) -> str:
     """An SQLite URI that opens ``path`` without permission to write."""
     return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
+def header_problem(path: Path) -> str | None:
+    """Why ``path`` is no SQLite file by its first bytes, or None.
+
+    SQLite itself opens a zero-byte file as an empty database, on which every
+    check passes: that is no database to vouch for.  Raises OSError.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_MAGIC))
+    if header == SQLITE_MAGIC:
+        return None
+    return "empty file, not an SQLite database" if not header else "not an SQLite database (bad header)"
 
 
 def quote_name(name: str) -> str:
@@ -97,21 +116,26 @@ class SQLiteProbe:
         return f"sqlite {self.path.name}"
 
     async def open(self) -> "SQLiteProbe":
+        """Connect read-only; a file SQLite refuses is a :class:`ProbeError` in SQLite's words, nothing left open."""
         if self._conn is not None:
             return self
         try:
-            self._conn = await asyncio.wait_for(
-                aiosqlite.connect(read_only_uri(self.path), uri=True, timeout=self.timeout_s),
-                self.timeout_s,
+            problem = header_problem(self.path) if self.path.is_file() else None
+        except OSError as exc:
+            problem = exc.strerror
+        if problem:
+            raise ProbeError(f"cannot open {self.path} read-only: {problem}")
+        try:
+            self._conn = await open_connection(
+                read_only_uri(self.path), uri=True, timeout_s=self.timeout_s, setup=_probe_settings
             )
         except (sqlite3.Error, asyncio.TimeoutError) as exc:
             raise ProbeError(f"cannot open {self.path} read-only: {exc or 'timed out'}") from exc
-        await self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return self
 
     async def close(self) -> None:
         if self._conn is not None and self.owns_connection:
-            await self._conn.close()
+            await close_connection(self._conn)
         self._conn = None
 
     async def __aenter__(self) -> "SQLiteProbe":
@@ -199,11 +223,14 @@ class SQLiteProbe:
         """integrity_check (or quick_check) as a finding, with SQLite's own words in the note.
 
         A badly damaged file may make SQLite refuse the pragma itself
-        ("database disk image is malformed"): that refusal is the finding.
+        ("database disk image is malformed"): that refusal is the finding.  A
+        lock or a timeout says nothing about the file, so it stays an error.
         """
         try:
             messages = [" / ".join(m.splitlines()) for m in await self.integrity_check(quick) if m != "ok"]
         except ProbeError as exc:
+            if not _is_damage(exc):
+                raise
             messages = [str(exc)]
         shown = "; ".join(messages[:limit])
         return Finding(len(messages), (), {"messages": messages[:limit]}, f"SQLite: {shown}" if messages else "")
@@ -281,6 +308,12 @@ class SQLiteProbe:
         params = [bound for _, bound in bounds if bound is not None]
         body = f"FROM {quote_name(table)} WHERE {col} IS NOT NULL AND ({' OR '.join(tests)})"
         return await self.offenders(f"SELECT count(*) {body}", f"SELECT rowid AS rowid, {col} {body}", params, limit)
+
+
+def _is_damage(exc: ProbeError) -> bool:
+    """SQLite reported the file itself as damaged (SQLITE_CORRUPT, SQLITE_NOTADB), not busy or read-only."""
+    cause = exc.__cause__
+    return isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError)
 
 
 def full_scans(plan: Sequence[str]) -> list[str]:

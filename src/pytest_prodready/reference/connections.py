@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from ..sqlite_connections import close_connection, open_connection
 from .errors import ServiceClosedError
 from .schema import apply_pragmas
 
@@ -45,7 +46,7 @@ class Database:
                 pool.append(await _connect(path))
         except BaseException:
             for conn in (writer, *pool):
-                await conn.close()
+                await close_connection(conn)
             raise
         return cls(path, writer, pool)
 
@@ -89,7 +90,7 @@ class Database:
             return
         self._closed = True
         for conn in (*self._all_readers, self._writer):
-            await conn.close()
+            await close_connection(conn)
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -110,11 +111,9 @@ async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    return await open_connection(path, isolation_level=None, setup=_production_settings)
+
+
+async def _production_settings(conn: aiosqlite.Connection) -> None:
     conn.row_factory = sqlite3.Row
-    try:
-        await apply_pragmas(conn)
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
+    await apply_pragmas(conn)
