@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import pytest
 
-from .controller import HtmlSections, ReadinessController
 from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
+    CANARY_KEY,
+    GATE_KEY,
+    LOAD_KEY,
     api_readiness,
     canary,
     canary_pair,
@@ -29,26 +31,22 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     sqlite_db,
     target,
 )
-from . import case_warnings
-from .readiness_wait import ReadinessWait, add_options as add_wait_options
-from .gates import evaluation
-from .interrupts import SigtermGuard
-from . import read_only
-from .gates.evaluation import GateOutcome
-from .gates.thresholds import ThresholdError
-from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
-from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
-from .load import evaluation as load_evaluation
-from .load.harness import check_marker as check_load_marker
 from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .report import files as report_files
-from .records import failure_message
-from .report.junit import junit_properties
+from .readiness_case import FIGURES_KEY, INFO_KEY, figures
+from .readiness_wait import add_options as add_wait_options
 from .report.redaction import Redactor
-from .rule_items import add_pyproject_rules, collect_rule_file
-from .run_state import RunState
+from .session import REDACTOR_KEY, SETTINGS_KEY
 from .settings import OPTION_KEYS, SettingsError, resolve
+
+# This module loads in every pytest run of an environment where the plugin is installed: what
+# only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
+if TYPE_CHECKING:
+    from .gates.evaluation import GateOutcome
+
+# A test carrying one of these markers (or using the canary fixture) is a readiness case.
+CASE_MARKERS = frozenset(MARKERS) - {"writes"}
+RULE_FILES = ("pyproject.toml", "prodready.toml")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,22 +94,23 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
-    state = RunState()
     config.stash[REDACTOR_KEY] = Redactor.from_environment(os.environ)
     config.stash[SETTINGS_KEY] = settings
-    config.stash[STATE_KEY] = state
     if _is_worker(config):
         return
+    from .controller import ReadinessController
+    from .run_state import RunState
+
+    state = RunState()
     config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
-    waiter = ReadinessWait.from_options(config, state)
-    if waiter is not None:
-        config.pluginmanager.register(waiter, "prodready-wait")
-    guard = SigtermGuard()
-    guard.install()
-    config.pluginmanager.register(guard, "prodready-sigterm")
-    if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(HtmlSections(config, state), "prodready-html")
-        report_files.claim_html_report(config, settings)
+    if config.getoption("prodready_wait", default=None) is not None:
+        from .readiness_wait import ReadinessWait
+
+        config.pluginmanager.register(ReadinessWait.from_options(config, state), "prodready-wait")
+    if settings.explicit:
+        from .report import files as report_files
+
+        report_files.add_html_sections(config, column=True)  # before pytest-html builds its table header
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -129,18 +128,51 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
-    add_pyproject_rules(session.config, _pyproject(session.config))
+    pyproject = _pyproject(session.config)
+    if pyproject is not None and session.config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        from .rule_items import add_pyproject_rules
+
+        add_pyproject_rules(session.config, pyproject)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
+    if file_path.name not in RULE_FILES:
+        return None
+    from .rule_items import collect_rule_file
+
     return collect_rule_file(file_path, parent)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tag readiness cases and reject misused markers before anything runs."""
+    """Tag readiness cases and reject misused markers before anything runs; ordinary tests cost one look."""
     settings = config.stash[SETTINGS_KEY]
-    for item in items:
+    cases = [item for item in items if _is_case(item)]
+    if cases:
+        _tag_cases(config, cases)
+        if not config.pluginmanager.has_plugin("prodready-cases"):
+            config.pluginmanager.register(ReadinessCases(), "prodready-cases")
+    if not settings.uses_reference and not settings.allow_writes:
+        from . import read_only
+
+        for item in items:
+            if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
+                item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
+
+
+def _is_case(item: pytest.Item) -> bool:
+    """A readiness marker on the test (or its class or module), or the canary fixture."""
+    return any(mark.name in CASE_MARKERS for mark in item.iter_markers()) or "canary" in getattr(item, "fixturenames", ())
+
+
+def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
+    from . import case_warnings
+    from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
+    from .gates.thresholds import ThresholdError
+    from .load.harness import check_marker as check_load_marker
+
+    settings = config.stash[SETTINGS_KEY]
+    for item in cases:
         try:
             info = readiness_info(item, item.nodeid) or implied_canary_info(item)
             gate = item.get_closest_marker("perf_gate")
@@ -156,62 +188,72 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
-        if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
-            item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """After a gated or load test body succeeds, hold its figures against the limits."""
-    result = yield
-    gate = item.stash.get(GATE_KEY, None)
-    if gate is not None:
-        spec, recorder = gate
-        if not recorder.samples_ms:
-            pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
-        settings = item.config.stash[SETTINGS_KEY]
-        outcome = evaluation.evaluate(
-            spec,
-            recorder.summary(),
-            recorder.samples_ms,
-            nodeid=item.nodeid,
-            baseline=settings.baseline,
-            metric=settings.regression_metric,
-            bound_pct=settings.max_regression_pct,
-        )
-        _judge(item, outcome)
-    load = item.stash.get(LOAD_KEY, None)
-    if load is not None:
-        escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
-        _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
-    canary_outcome = item.stash.get(CANARY_KEY, None)
-    if canary_outcome is not None:
-        _judge(item, canary_outcome)
-    return result
+class ReadinessCases:
+    """The per-test hooks, registered only in a process that collected readiness cases."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """After a gated or load test body succeeds, hold its figures against the limits."""
+        result = yield
+        gate = item.stash.get(GATE_KEY, None)
+        if gate is not None:
+            from .gates import evaluation
+
+            spec, recorder = gate
+            if not recorder.samples_ms:
+                pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
+            settings = item.config.stash[SETTINGS_KEY]
+            outcome = evaluation.evaluate(
+                spec,
+                recorder.summary(),
+                recorder.samples_ms,
+                nodeid=item.nodeid,
+                baseline=settings.baseline,
+                metric=settings.regression_metric,
+                bound_pct=settings.max_regression_pct,
+            )
+            _judge(item, outcome)
+        load = item.stash.get(LOAD_KEY, None)
+        if load is not None:
+            from .load import evaluation as load_evaluation
+
+            escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
+            _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
+        canary_outcome = item.stash.get(CANARY_KEY, None)
+        if canary_outcome is not None:
+            _judge(item, canary_outcome)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        """Tag the report with plain data so it survives the trip from an xdist worker."""
+        report = yield
+        info = item.stash.get(INFO_KEY, None)
+        if info is not None:
+            from . import case_warnings
+            from .records import failure_message
+
+            case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
+            redactor = item.config.stash[REDACTOR_KEY]
+            report.prodready = {**info, "figures": dict(case), "message": redactor.text(failure_message(report))}
+            if report.failed:
+                _mask_secrets(report, redactor)
+            case_warnings.soften(report)
+        return report
 
 
 def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
     """Attach an outcome's figures to the case, and fail it when a limit was missed."""
-    item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
+    from . import case_warnings
+    from .report.junit import junit_properties
+
+    figures(item).update(outcome.figures)
     item.user_properties.extend(junit_properties(outcome.figures))
     case_warnings.note(item, outcome.warnings)
     if outcome.failures:
         pytest.fail(outcome.message, pytrace=False)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Tag the report with plain data so it survives the trip from an xdist worker."""
-    report = yield
-    info = item.stash.get(INFO_KEY, None)
-    if info is not None:
-        figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
-        redactor = item.config.stash[REDACTOR_KEY]
-        report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
-        if report.failed:
-            _mask_secrets(report, redactor)
-        case_warnings.soften(report)
-    return report
 
 
 def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:

@@ -9,16 +9,18 @@ reason and ends the loop, so no case runs and the verdict is one NO-GO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .gates.thresholds import ThresholdError
-from .keys import SETTINGS_KEY
 from .load.loopback import ALLOW_OPTION, RemoteHostError
 from .load.thresholds import parse_duration
 from .run_state import RunState
-from .wait import Probe, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+from .session import SETTINGS_KEY
+
+if TYPE_CHECKING:
+    from .wait import Probe
 
 
 def add_options(group: Any) -> None:
@@ -62,6 +64,8 @@ class ReadinessWait:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """Wait; on success let the ordinary loop run, otherwise end the run here."""
+        from .wait import wait_until_ready  # urllib and its SSL set-up: only runs that wait pay for them
+
         result = wait_until_ready(self.probes, self.deadline_s, progress=self._progress)
         if result.ready:
             self._progress(f"target ready after {result.waited_s:.1f} s ({result.last_status})")
@@ -78,6 +82,8 @@ class ReadinessWait:
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     """One probe per thing the options name."""
+    from .wait import http_health, neo4j_connects, sqlite_answers
+
     probes: list[tuple[str, Probe]] = []
     settings = config.stash[SETTINGS_KEY]
     allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))

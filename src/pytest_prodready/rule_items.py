@@ -20,7 +20,8 @@ from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
 from . import case_warnings
-from .keys import FIGURES_KEY, INFO_KEY, SETTINGS_KEY
+from .readiness_case import INFO_KEY, figures
+from .session import SETTINGS_KEY
 
 T = TypeVar("T")
 
@@ -82,7 +83,7 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         source, compare_to = self.book.sources(self.spec)
         outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
-        self.stash.setdefault(FIGURES_KEY, {}).setdefault("consistency", []).append(outcome.to_figures())
+        figures(self).setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
         if self.stash[INFO_KEY]["severity"] == "warn":
