@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
+from .extras import MissingExtra, require
 from .gates.thresholds import ThresholdError
 from .markers import gate_arguments
 from .readiness_case import figures
@@ -44,6 +45,14 @@ CANARY_KEY = pytest.StashKey["GateOutcome"]()
 OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()  # the timer's own cost, measured once per clock
 
 CANARY_LOCK_FILE = "prodready-canary.lock"  # shared by the xdist workers of a run (their basetemps' parent)
+
+
+def _require(extra: str, feature: str) -> None:
+    """A fixture whose optional dependencies are missing fails its case with the install line."""
+    try:
+        require(extra, feature)
+    except MissingExtra as exc:
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +183,7 @@ def load_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     (``max_error_ratio``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``mean_ms``,
     ``min_rps``) and reported with the case.
     """
+    _require("load", "load_runner (locust)")
     from .load.harness import harness_for
 
     def record(spec: LoadSpec, result: LoadResult) -> None:
@@ -191,6 +201,7 @@ def reference_app(
     ``.base_url``; ``.api_key`` (no load test reaches its rate limit) and
     ``.limited_api_key`` (5 requests/s) are sent as ``X-API-Key``.
     """
+    _require("http", "reference_app (the reference service over HTTP)")
     from .load.server import ServerStartError, reference_server
 
     with ExitStack() as stack:
@@ -214,6 +225,7 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
     ``assert_health()`` (each dependency with status and response time),
     ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
     """
+    _require("http", "api_readiness")
     from .load.readiness import ReadinessFactory
 
     timeouts = prodready_settings.timeouts
@@ -232,6 +244,7 @@ def canary_pair(
     when the baseline's differs).  Without either URL: two identical embedded
     reference apps on loopback.  Override this fixture to compare other services.
     """
+    _require("http", "canary_pair")
     from .canary.pair import PairError, embedded_pair, from_urls
     from .load.server import ServerStartError
 
@@ -272,6 +285,7 @@ def canary(
     an undecided comparison is a warning, or a failure under
     ``--prodready-canary-inconclusive no-go``.
     """
+    _require("http", "canary")
     from .canary.exclusive import one_at_a_time
     from .canary.runner import CanaryRun
     from .canary.spec import parse_canary

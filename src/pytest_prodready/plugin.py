@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
 RULE_FILES = ("pyproject.toml", "prodready.toml")
+ASYNCIO_SCOPE_INI = "asyncio_default_fixture_loop_scope"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,6 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for doc in MARKERS.values():
         config.addinivalue_line("markers", doc)
+    _quiet_asyncio_default(config)
     cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
     try:
         settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
@@ -113,6 +115,19 @@ def pytest_configure(config: pytest.Config) -> None:
         report_files.add_html_sections(config, column=True)  # before pytest-html builds its table header
 
 
+def _quiet_asyncio_default(config: pytest.Config) -> None:
+    """Unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run: set it to
+    the behaviour it has when unset ("fixture-scope"), before pytest-asyncio reads it; a value the
+    user set is left alone, and versions without that value are left to warn."""
+    import pytest_asyncio.plugin as asyncio_plugin
+
+    keep = getattr(asyncio_plugin, "_MATCH_FIXTURE_SCOPE", None)
+    cache = getattr(config, "_inicache", None)
+    if keep is None or cache is None or config.getini(ASYNCIO_SCOPE_INI):
+        return
+    cache[ASYNCIO_SCOPE_INI] = keep
+
+
 def _pyproject(config: pytest.Config) -> Path | None:
     """The pyproject.toml that holds ``[tool.prodready]``, if any."""
     if config.inipath is not None and config.inipath.name == "pyproject.toml":
@@ -129,7 +144,8 @@ def _is_worker(config: pytest.Config) -> bool:
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
     pyproject = _pyproject(session.config)
-    if pyproject is not None and session.config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+    testpaths = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if pyproject is not None and testpaths and _mentions_prodready(pyproject):
         from .rule_items import add_pyproject_rules
 
         add_pyproject_rules(session.config, pyproject)
@@ -137,11 +153,19 @@ def pytest_collection(session: pytest.Session) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
-    if file_path.name not in RULE_FILES:
+    if file_path.name not in RULE_FILES or not _mentions_prodready(file_path):
         return None
     from .rule_items import collect_rule_file
 
     return collect_rule_file(file_path, parent)
+
+
+def _mentions_prodready(path: Path) -> bool:
+    """A pyproject.toml without the word cannot declare rules: skip parsing it (and the SQLite imports)."""
+    try:
+        return path.name != "pyproject.toml" or b"prodready" in path.read_bytes()
+    except OSError:
+        return True  # let the rule file loader report it
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .extras import MissingExtra, require
 from .gates.thresholds import ThresholdError
 from .load.loopback import ALLOW_OPTION, RemoteHostError
 from .load.thresholds import parse_duration
@@ -53,7 +54,7 @@ class ReadinessWait:
         try:
             deadline_s = parse_duration(given, "--prodready-wait")
             probes = _probes(config)
-        except (ThresholdError, RemoteHostError) as exc:
+        except (ThresholdError, RemoteHostError, MissingExtra) as exc:
             raise pytest.UsageError(str(exc)) from None
         if not probes:
             raise pytest.UsageError(
@@ -95,5 +96,6 @@ def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
         probes.append(("sqlite", sqlite_answers(sqlite)))
     neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)
     if neo4j_uri:
+        require("neo4j", "--prodready-neo4j-uri")
         probes.append(("neo4j", neo4j_connects(neo4j_uri)))
     return probes
