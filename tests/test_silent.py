@@ -164,3 +164,16 @@ def test_missing_extra_is_one_line_naming_it(pytester: pytest.Pytester):
     result.assert_outcomes(errors=1)
     assert "reference_app (the reference service over HTTP) needs starlette: pip install 'pytest-prodready[http]'" in text
     assert "ImportError" not in text and "Traceback" not in text
+
+
+def test_datasets_cli_help_writes_nothing(tmp_path):
+    """``--help`` prints usage and creates no folder; a folder argument gets both datasets."""
+    command = [sys.executable, "-m", "pytest_prodready.datasets"]
+    shown = subprocess.run([*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "usage:" in shown.stdout
+    assert list(tmp_path.iterdir()) == []
+    bad = subprocess.run([*command, "--rows"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr and "Traceback" not in bad.stderr
+    assert list(tmp_path.iterdir()) == []
+    subprocess.run([*command, "out"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["graph_clean.json", "graph_faults.json"]
