@@ -20,7 +20,7 @@ import pytest
 
 from .readiness_case import INFO_KEY
 from .run_state import RunState
-from .session import REDACTOR_KEY, SETTINGS_KEY
+from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -36,9 +36,10 @@ _JUDGED_EXITS = {
 class ReadinessController:
     """Collects readiness records and turns them into a verdict at the end."""
 
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
+    def __init__(self, config: pytest.Config, state: RunState, *, asked: bool) -> None:
         self.config = config
         self.state = state
+        self.asked = asked  # a --prodready* option was given: judge even with no readiness case
         self.active = False
         self.session: pytest.Session | None = None
         self.holding = True  # keep reports a late HTML report would miss (failed collections; test reports under xdist)
@@ -46,7 +47,7 @@ class ReadinessController:
 
     @property
     def settings(self) -> Settings:
-        return self.config.stash[SETTINGS_KEY]
+        return settings_of(self.config)
 
     def _hold_test_reports(self) -> bool:
         """Only an xdist controller learns of readiness cases from their reports, after pytest-html saw others."""
@@ -64,7 +65,7 @@ class ReadinessController:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
         """A run with an option or a collected readiness case is judged; others stay silent."""
-        if self.settings.explicit or any(INFO_KEY in item.stash for item in session.items):
+        if self.asked or any(INFO_KEY in item.stash for item in session.items):
             self._activate()
         elif not self._hold_test_reports():
             self.holding, self.held = False, []
@@ -81,7 +82,7 @@ class ReadinessController:
         worker = getattr(report, "node", None)
         if worker is not None:
             self.state.worker_ids.add(worker.gateway.id)
-        redactor = self.config.stash[REDACTOR_KEY]
+        redactor = redactor_of(self.config)
         clean = {**info, "figures": redactor.value(info.get("figures", {}))}
         self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
 
@@ -91,6 +92,7 @@ class ReadinessController:
         from .report import files as report_files
 
         self.active, self.holding = True, False
+        redactor_of(self.config)  # the environment's secrets as the run started
         guard = SigtermGuard()
         guard.install()
         self.config.pluginmanager.register(guard, "prodready-sigterm")
@@ -112,10 +114,10 @@ class ReadinessController:
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked
         )
         self.state.verdict = verdict
-        self.state.document = build_document(self.state, self.settings, self.config.stash[REDACTOR_KEY])
+        self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
         self.state.report_files.extend(
-            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, self.config.stash[REDACTOR_KEY])
+            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
         )
         if self.settings.save_baseline:
             gated = [
@@ -135,6 +137,6 @@ class ReadinessController:
         from .report import terminal
 
         terminalreporter.section("production readiness", sep="=")
-        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, self.config.stash[REDACTOR_KEY])
+        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, redactor_of(self.config))
         for line, markup in lines:
             terminalreporter.write_line(line, **markup)

@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
 from .extras import MissingExtra, require
-from .gates.thresholds import ThresholdError
 from .markers import gate_arguments
 from .readiness_case import figures
-from .session import REDACTOR_KEY, SETTINGS_KEY
+from .session import redactor_of, settings_of
 
 # Everything else is imported inside the fixture that needs it: this module loads with the
 # plugin in every pytest run, and SQLite, HTTP, the reference service and numpy cost start-up time.
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from .checks.assertions import Consistency
     from .checks.sqlite import SQLiteProbe
     from .gates.evaluation import GateOutcome
+    from .gates.latency import Clock, LatencyRecorder
     from .gates.thresholds import GateSpec
     from .load.harness import LoadHarness
     from .load.readiness import ReadinessFactory
@@ -58,7 +57,7 @@ def _require(extra: str, feature: str) -> None:
 @pytest.fixture(scope="session")
 def prodready_settings(pytestconfig: pytest.Config) -> Settings:
     """The resolved readiness settings: CLI options over ``[tool.prodready]``."""
-    return pytestconfig.stash[SETTINGS_KEY]
+    return settings_of(pytestconfig)
 
 
 @pytest.fixture
@@ -67,6 +66,8 @@ def prodready_clock() -> Clock:
 
     Override this fixture to inject a fake clock in tests of timing logic.
     """
+    from .gates.latency import DEFAULT_CLOCK
+
     return DEFAULT_CLOCK
 
 
@@ -79,6 +80,9 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
     against the gate's thresholds and the test fails with the percentile that
     missed (e.g. ``p99 63.1 ms > 50 ms (n=200; ...)``).
     """
+    from .gates.latency import LatencyRecorder, measure_timer_overhead
+    from .gates.thresholds import ThresholdError
+
     marker = request.node.get_closest_marker("perf_gate")
     name, inline = gate_arguments(marker.args, marker.kwargs) if marker else (None, {})
     try:
@@ -211,7 +215,7 @@ def reference_app(
             )
         except ServerStartError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
-        pytestconfig.stash[REDACTOR_KEY].remember(app.api_key, app.limited_api_key)
+        redactor_of(pytestconfig).remember(app.api_key, app.limited_api_key)
         yield app
 
 
@@ -261,7 +265,7 @@ def canary_pair(
             pair = stack.enter_context(embedded_pair(tmp_path_factory.mktemp("canary"), settings.volume or None))
         except ServerStartError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
-        pytestconfig.stash[REDACTOR_KEY].remember(pair.baseline.api_key, pair.candidate.api_key)
+        redactor_of(pytestconfig).remember(pair.baseline.api_key, pair.candidate.api_key)
         yield pair
 
 
@@ -289,6 +293,7 @@ def canary(
     from .canary.exclusive import one_at_a_time
     from .canary.runner import CanaryRun
     from .canary.spec import parse_canary
+    from .gates.thresholds import ThresholdError
     from .load.harness import terminal_reporter
 
     marker = request.node.get_closest_marker("canary")
@@ -303,7 +308,7 @@ def canary(
     def record(outcome: GateOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
 
-    report, redactor = terminal_reporter(request.config), request.config.stash[REDACTOR_KEY]
+    report, redactor = terminal_reporter(request.config), redactor_of(request.config)
     return CanaryRun(
         canary_pair, spec, timeouts=prodready_settings.timeouts,
         allow_remote=bool(request.config.getoption("prodready_allow_remote_load", default=False)),

@@ -7,7 +7,6 @@ or a ``--prodready*`` option was given.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator
 
@@ -35,14 +34,13 @@ from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .readiness_case import FIGURES_KEY, INFO_KEY, figures
 from .readiness_wait import add_options as add_wait_options
-from .report.redaction import Redactor
-from .session import REDACTOR_KEY, SETTINGS_KEY
-from .settings import OPTION_KEYS, SettingsError, resolve
+from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
 # This module loads in every pytest run of an environment where the plugin is installed: what
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
 if TYPE_CHECKING:
     from .gates.evaluation import GateOutcome
+    from .report.redaction import Redactor
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
@@ -91,25 +89,20 @@ def pytest_configure(config: pytest.Config) -> None:
     for doc in MARKERS.values():
         config.addinivalue_line("markers", doc)
     _quiet_asyncio_default(config)
-    cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
-    try:
-        settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
-    except SettingsError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    config.stash[REDACTOR_KEY] = Redactor.from_environment(os.environ)
-    config.stash[SETTINGS_KEY] = settings
+    if configured(config):
+        settings_of(config)  # a bad option or key stops the run here, before any test
     if _is_worker(config):
         return
     from .controller import ReadinessController
     from .run_state import RunState
 
     state = RunState()
-    config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
+    config.pluginmanager.register(ReadinessController(config, state, asked=asked(config)), "prodready-controller")
     if config.getoption("prodready_wait", default=None) is not None:
         from .readiness_wait import ReadinessWait
 
         config.pluginmanager.register(ReadinessWait.from_options(config, state), "prodready-wait")
-    if settings.explicit:
+    if asked(config):
         from .report import files as report_files
 
         report_files.add_html_sections(config, column=True)  # before pytest-html builds its table header
@@ -128,14 +121,6 @@ def _quiet_asyncio_default(config: pytest.Config) -> None:
     cache[ASYNCIO_SCOPE_INI] = keep
 
 
-def _pyproject(config: pytest.Config) -> Path | None:
-    """The pyproject.toml that holds ``[tool.prodready]``, if any."""
-    if config.inipath is not None and config.inipath.name == "pyproject.toml":
-        return config.inipath
-    candidate = config.rootpath / "pyproject.toml"
-    return candidate if candidate.is_file() else None
-
-
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -143,9 +128,9 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
-    pyproject = _pyproject(session.config)
+    pyproject = pyproject(session.config)
     testpaths = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS
-    if pyproject is not None and testpaths and _mentions_prodready(pyproject):
+    if pyproject is not None and testpaths and mentions_prodready(pyproject):
         from .rule_items import add_pyproject_rules
 
         add_pyproject_rules(session.config, pyproject)
@@ -153,29 +138,24 @@ def pytest_collection(session: pytest.Session) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
-    if file_path.name not in RULE_FILES or not _mentions_prodready(file_path):
+    if file_path.name not in RULE_FILES or not mentions_prodready(file_path):
         return None
     from .rule_items import collect_rule_file
 
     return collect_rule_file(file_path, parent)
 
 
-def _mentions_prodready(path: Path) -> bool:
-    """A pyproject.toml without the word cannot declare rules: skip parsing it (and the SQLite imports)."""
-    try:
-        return path.name != "pyproject.toml" or b"prodready" in path.read_bytes()
-    except OSError:
-        return True  # let the rule file loader report it
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tag readiness cases and reject misused markers before anything runs; ordinary tests cost one look."""
-    settings = config.stash[SETTINGS_KEY]
     cases = [item for item in items if _is_case(item)]
     if cases:
+        redactor_of(config)  # the environment's secrets as the run started
         _tag_cases(config, cases)
         if not config.pluginmanager.has_plugin("prodready-cases"):
             config.pluginmanager.register(ReadinessCases(), "prodready-cases")
+    if not configured(config):
+        return  # the reference target: nothing is held back
+    settings = settings_of(config)
     if not settings.uses_reference and not settings.allow_writes:
         from . import read_only
 
@@ -195,7 +175,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from .gates.thresholds import ThresholdError
     from .load.harness import check_marker as check_load_marker
 
-    settings = config.stash[SETTINGS_KEY]
+    settings = settings_of(config)
     for item in cases:
         try:
             info = readiness_info(item, item.nodeid) or implied_canary_info(item)
@@ -228,7 +208,7 @@ class ReadinessCases:
             spec, recorder = gate
             if not recorder.samples_ms:
                 pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
-            settings = item.config.stash[SETTINGS_KEY]
+            settings = settings_of(item.config)
             outcome = evaluation.evaluate(
                 spec,
                 recorder.summary(),
@@ -243,7 +223,7 @@ class ReadinessCases:
         if load is not None:
             from .load import evaluation as load_evaluation
 
-            escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
+            escalate = settings_of(item.config).escalate_warnings
             _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
         canary_outcome = item.stash.get(CANARY_KEY, None)
         if canary_outcome is not None:
@@ -260,7 +240,7 @@ class ReadinessCases:
             from .records import failure_message
 
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
-            redactor = item.config.stash[REDACTOR_KEY]
+            redactor = redactor_of(item.config)
             report.prodready = {**info, "figures": dict(case), "message": redactor.text(failure_message(report))}
             if report.failed:
                 _mask_secrets(report, redactor)

@@ -13,14 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .extras import MissingExtra, require
-from .gates.thresholds import ThresholdError
-from .load.loopback import ALLOW_OPTION, RemoteHostError
-from .load.thresholds import parse_duration
-from .run_state import RunState
-from .session import SETTINGS_KEY
+from .load.loopback import ALLOW_OPTION
+from .session import settings_of
 
 if TYPE_CHECKING:
+    from .run_state import RunState
     from .wait import Probe
 
 
@@ -48,6 +45,11 @@ class ReadinessWait:
     @classmethod
     def from_options(cls, config: pytest.Config, state: RunState) -> ReadinessWait | None:
         """None without ``--prodready-wait``; a usage error when it is misused."""
+        from .extras import MissingExtra
+        from .gates.thresholds import ThresholdError
+        from .load.loopback import RemoteHostError
+        from .load.thresholds import parse_duration
+
         given = config.getoption("prodready_wait", default=None)
         if given is None:
             return None
@@ -83,10 +85,11 @@ class ReadinessWait:
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     """One probe per thing the options name."""
+    from .extras import require
     from .wait import http_health, neo4j_connects, sqlite_answers
 
     probes: list[tuple[str, Probe]] = []
-    settings = config.stash[SETTINGS_KEY]
+    settings = settings_of(config)
     allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
     for name, url in (("http", settings.target_url), ("baseline http", settings.baseline_url)):
         if url:

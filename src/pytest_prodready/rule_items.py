@@ -21,7 +21,7 @@ from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
 from . import case_warnings
 from .readiness_case import INFO_KEY, figures
-from .session import SETTINGS_KEY
+from .session import settings_of
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class RuleFile(pytest.File):
     """A pyproject.toml or prodready.toml holding consistency rules."""
 
     def collect(self) -> Iterator["RuleItem"]:
-        settings = self.config.stash[SETTINGS_KEY]
+        settings = settings_of(self.config)
         try:
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
         except RuleError as exc:

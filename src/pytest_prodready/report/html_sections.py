@@ -11,7 +11,7 @@ from html import escape
 
 import pytest
 
-from ..session import REDACTOR_KEY
+from ..session import redactor_of
 
 
 class HtmlSections:
@@ -41,5 +41,5 @@ class HtmlSections:
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
         """Failure logs are shown verbatim; secrets in them are masked first."""
-        redactor = self.config.stash[REDACTOR_KEY]
+        redactor = redactor_of(self.config)
         data[:] = [redactor.text(entry) for entry in data]
