@@ -128,12 +128,12 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
-    pyproject = pyproject(session.config)
+    found = pyproject(session.config)
     testpaths = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS
-    if pyproject is not None and testpaths and mentions_prodready(pyproject):
+    if found is not None and testpaths and mentions_prodready(found):
         from .rule_items import add_pyproject_rules
 
-        add_pyproject_rules(session.config, pyproject)
+        add_pyproject_rules(session.config, found)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
