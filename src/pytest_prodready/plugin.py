@@ -138,7 +138,7 @@ def pytest_collection(session: pytest.Session) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
-    if file_path.name not in RULE_FILES or not mentions_prodready(file_path):
+    if file_path.name not in RULE_FILES or not mentions_prodready(file_path, b"consistency"):
         return None
     from .rule_items import collect_rule_file
 
@@ -177,21 +177,36 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
 
     settings = settings_of(config)
     for item in cases:
+        marked = _ClosestMarkers(item)
         try:
-            info = readiness_info(item, item.nodeid) or implied_canary_info(item)
-            gate = item.get_closest_marker("perf_gate")
+            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
                 settings.gate(name, inline, item.nodeid)
-                if "latency" not in getattr(item, "fixturenames", ()):
+                if "latency" not in marked.fixturenames:
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
-            check_load_marker(item)
-            check_canary_marker(item, settings.max_regression_pct, settings.canary_inconclusive)
-            severity = case_warnings.declared_severity(item, settings.escalate_warnings)
+            check_load_marker(marked)
+            check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
+            severity = case_warnings.declared_severity(marked, settings.escalate_warnings)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
+
+
+class _ClosestMarkers:
+    """An item's markers walked once: the collection checks ask for each readiness marker by name."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.nodeid = item.nodeid
+        self.fixturenames = tuple(getattr(item, "fixturenames", ()))
+        self._closest: dict[str, pytest.Mark] = {}
+        for mark in item.iter_markers():  # closest first: the test, then its class, module, ...
+            self._closest.setdefault(mark.name, mark)
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self._closest.get(name)
 
 
 class ReadinessCases:

@@ -40,12 +40,15 @@ def pyproject(config: pytest.Config) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def mentions_prodready(path: Path) -> bool:
-    """A pyproject.toml without the word cannot configure the plugin: no need to parse it."""
+def mentions_prodready(path: Path, *also: bytes) -> bool:
+    """A pyproject.toml without the word (and ``also``) cannot configure the plugin: no need to parse it."""
+    if path.name != "pyproject.toml":
+        return True
     try:
-        return path.name != "pyproject.toml" or b"prodready" in path.read_bytes()
+        data = path.read_bytes()
     except OSError:
         return True  # let the reader report it
+    return all(word in data for word in (b"prodready", *also))
 
 
 def configured(config: pytest.Config) -> bool:
