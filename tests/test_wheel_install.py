@@ -1,8 +1,10 @@
 """The wheel, installed in a fresh venv, runs the shipped smoke suite from an empty folder: GO 35/35.
 
 Slow on purpose (a wheel build, a fresh venv and the core dependencies from
-PyPI, pip's download cache reused): about 1.5 min on an idle 2-core machine,
-several minutes on a busy one.  It runs with the README's test command, so CI
+PyPI, pip's download cache reused): 11 min 44 s measured on this 2-core machine
+at load average 24 (other jobs running); expect a few minutes on a quiet one.
+The smoke suite's latency gates are timing-sensitive, so it shares the
+'timing' xdist group.  It runs with the README's test command, so CI
 runs it on every build; it needs PyPI to be reachable.
 """
 
@@ -25,7 +27,7 @@ def _run(command: list[str], cwd: Path, timeout_s: float) -> subprocess.Complete
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s)
 
 
-@pytest.mark.xdist_group("install")
+@pytest.mark.xdist_group("timing")  # the smoke suite's latency gates: not next to a locust run
 def test_wheel_in_a_fresh_venv_says_go_from_an_empty_folder(tmp_path: Path):
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)], ROOT, 600)
     assert built.returncode == 0, built.stderr[-3000:]

@@ -78,6 +78,7 @@ class ReadinessController:
                 self.held.append(report)
             return
         if not self.active:
+            self.held.append(report)  # a report opened now misses the hook call under way: replay this one too
             self._activate()
         worker = getattr(report, "node", None)
         if worker is not None:
