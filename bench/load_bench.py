@@ -29,8 +29,11 @@ from typing import Callable
 from pytest_prodready.load.runner import API_KEY_ENV, LoadPlan, run_load
 from pytest_prodready.load.server import RunningServer, reference_server
 from pytest_prodready.load.thresholds import parse_load
+from pytest_prodready import suites
 
-LOCUSTFILE = Path(__file__).resolve().parents[1] / "suites" / "load" / "locustfiles" / "memory_api.py"
+SUITES = Path(suites.__file__).resolve().parent
+
+LOCUSTFILE = SUITES / "load" / "locustfiles" / "memory_api.py"
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 
 

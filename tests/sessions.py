@@ -6,13 +6,16 @@ The ``project`` fixture that builds such a session's folder is in ``conftest.py`
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 
+import pytest_prodready.suites
 from pytest_prodready.report.readiness_json import SCHEMA_PATH
 
 USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
+SUITES = Path(pytest_prodready.suites.__file__).resolve().parent  # the shipped suites, wherever the package is
 
 BASE_TOML = """
 [tool.pytest.ini_options]

@@ -23,6 +23,8 @@ from pytest_prodready.canary.pair import BASELINE_API_KEY_ENV
 from pytest_prodready.load.runner import API_KEY_ENV
 from pytest_prodready.load.server import RunningServer, reference_server
 
+from .sessions import SUITES
+
 # Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
 # loads the CPUs under a canary comparison that is judged on a few milliseconds.
 pytestmark = pytest.mark.xdist_group("timing")
@@ -146,7 +148,7 @@ def test_api_keys_stay_out_of_every_report(pytester, monkeypatch, apps):
 
 
 def test_the_shipped_canary_suite_passes_on_two_embedded_apps(pytester):
-    suite = Path(__file__).resolve().parents[1] / "suites" / "canary" / "test_canary.py"
+    suite = SUITES / "canary" / "test_canary.py"
     pytester.makepyprojecttoml(PROJECT + "\n[tool.prodready]\nvolume = { sessions = 20, memories = 100, documents = 20 }\n")
     pytester.makepyfile(test_canary=suite.read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")

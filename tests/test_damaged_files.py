@@ -32,13 +32,13 @@ import pytest
 
 from pytest_prodready.preflight import database_refusal
 
-from .sessions import BASE_TOML
+from .sessions import BASE_TOML, SUITES
 
 QUERY_TIMEOUT_S = 1
 BUDGET_S = QUERY_TIMEOUT_S + 10
 HARD_TIMEOUT_S = 120
 TIMEOUT_TOML = f"[tool.prodready]\nquery_timeout = {QUERY_TIMEOUT_S}\n"
-CONNECTIVITY = Path(__file__).resolve().parents[1] / "suites" / "smoke" / "test_connectivity.py"
+CONNECTIVITY = SUITES / "smoke" / "test_connectivity.py"
 
 KILLED_WRITER = """
 import sqlite3, sys, time

@@ -20,8 +20,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from .sessions import SUITES
+
 ROOT = Path(__file__).resolve().parents[1]
-LOCUSTFILE = ROOT / "suites" / "load" / "locustfiles" / "memory_api.py"
+LOCUSTFILE = SUITES / "load" / "locustfiles" / "memory_api.py"
 MARKER_ENV = "PRODREADY_INTERRUPT_MARK"
 INNER_TOML = """
 [tool.pytest.ini_options]

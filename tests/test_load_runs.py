@@ -23,12 +23,14 @@ from pytest_prodready.load.server import reference_server
 from pytest_prodready.load.thresholds import parse_load
 from pytest_prodready.reference.app import EXAMPLE_ROUTES
 
+from .sessions import SUITES
+
 # Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
 # loads the CPUs under a canary comparison that is judged on a few milliseconds.
 pytestmark = pytest.mark.xdist_group("timing")
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCUSTFILE = ROOT / "suites" / "load" / "locustfiles" / "memory_api.py"
+LOCUSTFILE = SUITES / "load" / "locustfiles" / "memory_api.py"
 SMALL_VOLUME = {"sessions": 20, "memories": 100, "documents": 10}
 INNER_TOML = """
 [tool.pytest.ini_options]
@@ -117,7 +119,7 @@ def test_request_cap_stops_a_two_process_run_early(app, tmp_path):
 
 # through pytest
 def test_the_shipped_100_session_case_passes(pytester: pytest.Pytester):
-    case = ROOT / "suites" / "load" / "test_load.py"
+    case = SUITES / "load" / "test_load.py"
     out = pytester.path
     result = pytester.runpytest_subprocess(
         f"{case}::test_100_concurrent_sessions", "-p", "no:cacheprovider",

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from pytest_prodready.report.readiness_json import SCHEMA_PATH
+from .sessions import SUITES
 
 from .chromium import render
 
@@ -76,7 +77,7 @@ child = "tasks.session_id"
 parent = "sessions.id"
 """
 
-LOCUSTFILE = Path(__file__).resolve().parents[1] / "suites" / "load" / "locustfiles" / "memory_api.py"
+LOCUSTFILE = SUITES / "load" / "locustfiles" / "memory_api.py"
 
 
 def make_app_database(path: Path, orphans: int) -> None:

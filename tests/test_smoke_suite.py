@@ -1,6 +1,6 @@
 """The shipped smoke suite run end to end in real pytest sessions.
 
-Each test copies ``suites/smoke`` into a pytester folder and runs it in a
+Each test copies the shipped smoke suite (``pytest_prodready/suites/smoke``) into a pytester folder and runs it in a
 subprocess (the suite owns an event loop per session, as a user's run does),
 against the reference target, a target with one broken operation, a slow
 target and a database missing an index.
@@ -19,7 +19,9 @@ import pytest
 from pytest_prodready.reference import create_target
 from pytest_prodready.target import TargetContext
 
-SUITE = Path(__file__).resolve().parents[1] / "suites" / "smoke"
+from .sessions import SUITES
+
+SUITE = SUITES / "smoke"
 
 SMALL_PROJECT = """
 [tool.pytest.ini_options]

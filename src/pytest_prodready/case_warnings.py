@@ -13,8 +13,8 @@ from typing import Any, Iterable
 import pytest
 
 from .gates.thresholds import ThresholdError, check_severity
-from .keys import FIGURES_KEY
 from .markers import MarkerError
+from .readiness_case import figures
 from .severity import case_severity
 
 # Markers whose ``severity=`` applies to the whole case; perf gates express it per limit.
@@ -23,7 +23,7 @@ _CASE_MARKERS = ("smoke", "consistency", "api_readiness", "canary")
 
 def note(item: pytest.Item, messages: Iterable[str]) -> None:
     """Record warn-level misses on the case; it still passes."""
-    item.stash.setdefault(FIGURES_KEY, {}).setdefault("warnings", []).extend(messages)
+    figures(item).setdefault("warnings", []).extend(messages)
 
 
 def declared_severity(item: pytest.Item, escalate: bool) -> str:

@@ -4,26 +4,26 @@ Registered on the process that writes reports (the xdist controller, or the
 only process of a serial run).  Records come from ``pytest_runtest_logreport``,
 which xdist replays on the controller for every worker report, so a
 distributed run and a serial run are judged from identical records.
+
+It stays dormant until the run is a readiness run: a ``--prodready*`` option
+was given, or a readiness case was collected (serial run) or reported (an
+xdist worker's).  Only then does it take SIGTERM, open the HTML report and
+write anything; the judging modules are imported at that point too.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import pytest
 
-from .gates import baseline as baselines
-from html import escape
-
-from .keys import REDACTOR_KEY, SETTINGS_KEY
-from .report.readiness_json import build_document
-from .report import files as report_files
-from .report import markdown
-from .report import terminal
+from .readiness_case import INFO_KEY
 from .run_state import RunState
-from .settings import Settings
-from .verdict import decide
+from .session import redactor_of, settings_of
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 # Exit statuses a NO-GO turns into 1; a blocked run ran nothing, which pytest calls "no tests collected".
@@ -36,50 +36,89 @@ _JUDGED_EXITS = {
 class ReadinessController:
     """Collects readiness records and turns them into a verdict at the end."""
 
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
+    def __init__(self, config: pytest.Config, state: RunState, *, asked: bool) -> None:
         self.config = config
         self.state = state
+        self.asked = asked  # a --prodready* option was given: judge even with no readiness case
+        self.active = False
+        self.session: pytest.Session | None = None
+        self.holding = True  # keep reports a late HTML report would miss (failed collections; test reports under xdist)
+        self.held: list[Any] = []
 
     @property
     def settings(self) -> Settings:
-        return self.config.stash[SETTINGS_KEY]
+        return settings_of(self.config)
 
-    @property
-    def judging(self) -> bool:
-        """Silent unless a readiness case ran, a prodready option was given or the wait blocked the run."""
-        return self.state.active or self.settings.explicit or self.state.blocked is not None
+    def _hold_test_reports(self) -> bool:
+        """Only an xdist controller learns of readiness cases from their reports, after pytest-html saw others."""
+        from .report import files as report_files
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        info = getattr(report, "prodready", None)
-        if info is not None:
-            worker = getattr(report, "node", None)
-            if worker is not None:
-                self.state.worker_ids.add(worker.gateway.id)
-            redactor = self.config.stash[REDACTOR_KEY]
-            clean = {**info, "figures": redactor.value(info.get("figures", {}))}
-            self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
+        return report_files.may_open_html_report(self.config) and self.config.getoption("dist", "no") != "no"
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and self.holding:
+            self.held.append(report)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
-        """Once every case has run, drop the HTML report of a run with nothing to judge."""
-        try:
-            return (yield)
-        finally:
-            if not self.judging:
-                report_files.release_html_report(self.config)
+        """A run with an option or a collected readiness case is judged; others stay silent."""
+        if self.asked or any(INFO_KEY in item.stash for item in session.items):
+            self._activate()
+        elif not self._hold_test_reports():
+            self.holding, self.held = False, []
+        return (yield)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        info = getattr(report, "prodready", None)
+        if info is None:
+            if self.holding:
+                self.held.append(report)
+            return
+        if not self.active:
+            self.held.append(report)  # a report opened now misses the hook call under way: replay this one too
+            self._activate()
+        worker = getattr(report, "node", None)
+        if worker is not None:
+            self.state.worker_ids.add(worker.gateway.id)
+        redactor = redactor_of(self.config)
+        clean = {**info, "figures": redactor.value(info.get("figures", {}))}
+        self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
+
+    def _activate(self) -> None:
+        """From now on this is a readiness run: SIGTERM ends it cleanly and pytest-html writes our report."""
+        from .interrupts import SigtermGuard
+        from .report import files as report_files
+
+        self.active, self.holding = True, False
+        redactor_of(self.config)  # the environment's secrets as the run started
+        guard = SigtermGuard()
+        guard.install()
+        self.config.pluginmanager.register(guard, "prodready-sigterm")
+        held, self.held = self.held, []
+        if self.session is not None:
+            report_files.open_html_report(self.config, self.settings, self.session, held)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.judging:
+        if not self.active:
             return
+        from .gates import baseline as baselines
+        from .report import files as report_files
+        from .report import markdown
+        from .report.readiness_json import build_document
+        from .verdict import decide
+
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         verdict = decide(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked
         )
         self.state.verdict = verdict
-        self.state.document = build_document(self.state, self.settings, self.config.stash[REDACTOR_KEY])
+        self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
         self.state.report_files.extend(
-            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, self.config.stash[REDACTOR_KEY])
+            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
         )
         if self.settings.save_baseline:
             gated = [
@@ -96,34 +135,9 @@ class ReadinessController:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.state.verdict is None:
             return
+        from .report import terminal
+
         terminalreporter.section("production readiness", sep="=")
-        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, self.config.stash[REDACTOR_KEY])
+        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, redactor_of(self.config))
         for line, markup in lines:
             terminalreporter.write_line(line, **markup)
-
-
-class HtmlSections:
-    """pytest-html hooks, registered only where pytest-html is active."""
-
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
-        self.config = config
-        self.state = state
-
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
-        if self.state.document is not None:
-            from .report import html
-
-            prefix.extend(html.summary_blocks(self.state.document))
-
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(2, '<th class="sortable" data-column-type="readiness">Readiness</th>')
-
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        info = getattr(report, "prodready", None)
-        label = f"{info['domain']} / {info['category']}" if info else ""
-        cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
-
-    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
-        """Failure logs are shown verbatim; secrets in them are masked first."""
-        redactor = self.config.stash[REDACTOR_KEY]
-        data[:] = [redactor.text(entry) for entry in data]

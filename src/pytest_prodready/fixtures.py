@@ -9,35 +9,55 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import Any, AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
-from .canary.exclusive import one_at_a_time
-from .canary.pair import CanaryPair, PairError, embedded_pair, from_urls
-from .canary.runner import CanaryRun
-from .canary.spec import parse_canary
-from .checks.assertions import Consistency
-from .checks.sqlite import ProbeError, SQLiteProbe
-from .gates.evaluation import GateOutcome
-from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
-from .gates.thresholds import ThresholdError
-from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, REDACTOR_KEY, SETTINGS_KEY
-from .load.harness import LoadHarness, harness_for, terminal_reporter
-from .load.readiness import ReadinessFactory
-from .load.server import RunningServer, ServerStartError, reference_server
+from .extras import MissingExtra, require
 from .markers import gate_arguments
-from .settings import Settings
-from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
+from .readiness_case import figures
+from .session import redactor_of, settings_of
+
+# Everything else is imported inside the fixture that needs it: this module loads with the
+# plugin in every pytest run, and SQLite, HTTP, the reference service and numpy cost start-up time.
+if TYPE_CHECKING:
+    from .canary.pair import CanaryPair
+    from .canary.runner import CanaryRun
+    from .checks.assertions import Consistency
+    from .checks.sqlite import SQLiteProbe
+    from .gates.evaluation import GateOutcome
+    from .gates.latency import Clock, LatencyRecorder
+    from .gates.thresholds import GateSpec
+    from .load.harness import LoadHarness
+    from .load.readiness import ReadinessFactory
+    from .load.results import LoadResult
+    from .load.server import RunningServer
+    from .load.thresholds import LoadSpec
+    from .settings import Settings
+    from .target import MemoryServiceTarget
+
+# What the measuring fixtures leave on the test item; the plugin judges it after the test body.
+GATE_KEY = pytest.StashKey["tuple[GateSpec, LatencyRecorder]"]()
+LOAD_KEY = pytest.StashKey["tuple[LoadSpec, LoadResult]"]()
+CANARY_KEY = pytest.StashKey["GateOutcome"]()
+OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()  # the timer's own cost, measured once per clock
 
 CANARY_LOCK_FILE = "prodready-canary.lock"  # shared by the xdist workers of a run (their basetemps' parent)
+
+
+def _require(extra: str, feature: str) -> None:
+    """A fixture whose optional dependencies are missing fails its case with the install line."""
+    try:
+        require(extra, feature)
+    except MissingExtra as exc:
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
 
 @pytest.fixture(scope="session")
 def prodready_settings(pytestconfig: pytest.Config) -> Settings:
     """The resolved readiness settings: CLI options over ``[tool.prodready]``."""
-    return pytestconfig.stash[SETTINGS_KEY]
+    return settings_of(pytestconfig)
 
 
 @pytest.fixture
@@ -46,6 +66,8 @@ def prodready_clock() -> Clock:
 
     Override this fixture to inject a fake clock in tests of timing logic.
     """
+    from .gates.latency import DEFAULT_CLOCK
+
     return DEFAULT_CLOCK
 
 
@@ -58,6 +80,9 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
     against the gate's thresholds and the test fails with the percentile that
     missed (e.g. ``p99 63.1 ms > 50 ms (n=200; ...)``).
     """
+    from .gates.latency import LatencyRecorder, measure_timer_overhead
+    from .gates.thresholds import ThresholdError
+
     marker = request.node.get_closest_marker("perf_gate")
     name, inline = gate_arguments(marker.args, marker.kwargs) if marker else (None, {})
     try:
@@ -77,7 +102,7 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
 @pytest.fixture
 def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
     """A dict whose contents are attached to this case in the verdict and reports."""
-    return request.node.stash.setdefault(FIGURES_KEY, {})
+    return figures(request.node)
 
 
 @pytest.fixture
@@ -92,6 +117,8 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
     missed threshold fails with the rule, its value and a sample of the
     offending rows; every outcome is added to this case's report figures.
     """
+    from .checks.assertions import Consistency
+
     return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
 
 
@@ -104,6 +131,8 @@ async def target(
     By default the embedded reference service on a fresh SQLite file in a
     temporary folder; ``--prodready-target module:factory`` builds yours.
     """
+    from .target import TargetContext, TargetLoadError, build_target
+
     context = TargetContext(workdir=tmp_path_factory.mktemp("prodready-target"), options=prodready_settings.target_options)
     try:
         built = await build_target(prodready_settings.target, context)
@@ -122,6 +151,8 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
     ``--prodready-sqlite PATH`` points it at an existing file instead; the
     file is opened with ``mode=ro`` and never written.
     """
+    from .checks.sqlite import ProbeError, SQLiteProbe
+
     path = prodready_settings.sqlite or getattr(target, "database_path", None)
     if path is None:
         pytest.fail("no SQLite database to check: the target has none; pass --prodready-sqlite PATH", pytrace=False)
@@ -153,7 +184,13 @@ def load_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     (``max_error_ratio``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``mean_ms``,
     ``min_rps``) and reported with the case.
     """
-    return harness_for(request.node, tmp_path_factory)
+    _require("load", "load_runner (locust)")
+    from .load.harness import harness_for
+
+    def record(spec: LoadSpec, result: LoadResult) -> None:
+        request.node.stash[LOAD_KEY] = (spec, result)
+
+    return harness_for(request.node, tmp_path_factory, record)
 
 
 @pytest.fixture(scope="session")
@@ -165,6 +202,9 @@ def reference_app(
     ``.base_url``; ``.api_key`` (no load test reaches its rate limit) and
     ``.limited_api_key`` (5 requests/s) are sent as ``X-API-Key``.
     """
+    _require("http", "reference_app (the reference service over HTTP)")
+    from .load.server import ServerStartError, reference_server
+
     with ExitStack() as stack:
         try:
             app = stack.enter_context(
@@ -172,7 +212,7 @@ def reference_app(
             )
         except ServerStartError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
-        pytestconfig.stash[REDACTOR_KEY].remember(app.api_key, app.limited_api_key)
+        redactor_of(pytestconfig).remember(app.api_key, app.limited_api_key)
         yield app
 
 
@@ -186,6 +226,9 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
     ``assert_health()`` (each dependency with status and response time),
     ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
     """
+    _require("http", "api_readiness")
+    from .load.readiness import ReadinessFactory
+
     timeouts = prodready_settings.timeouts
     factory = ReadinessFactory(readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s)
     yield factory
@@ -202,6 +245,10 @@ def canary_pair(
     when the baseline's differs).  Without either URL: two identical embedded
     reference apps on loopback.  Override this fixture to compare other services.
     """
+    _require("http", "canary_pair")
+    from .canary.pair import PairError, embedded_pair, from_urls
+    from .load.server import ServerStartError
+
     settings = prodready_settings
     try:
         pair = from_urls(settings.baseline_url, settings.target_url, os.environ)
@@ -215,7 +262,7 @@ def canary_pair(
             pair = stack.enter_context(embedded_pair(tmp_path_factory.mktemp("canary"), settings.volume or None))
         except ServerStartError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
-        pytestconfig.stash[REDACTOR_KEY].remember(pair.baseline.api_key, pair.candidate.api_key)
+        redactor_of(pytestconfig).remember(pair.baseline.api_key, pair.candidate.api_key)
         yield pair
 
 
@@ -239,6 +286,13 @@ def canary(
     an undecided comparison is a warning, or a failure under
     ``--prodready-canary-inconclusive no-go``.
     """
+    _require("http", "canary")
+    from .canary.exclusive import one_at_a_time
+    from .canary.runner import CanaryRun
+    from .canary.spec import parse_canary
+    from .gates.thresholds import ThresholdError
+    from .load.harness import terminal_reporter
+
     marker = request.node.get_closest_marker("canary")
     try:
         spec = parse_canary(
@@ -251,7 +305,7 @@ def canary(
     def record(outcome: GateOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
 
-    report, redactor = terminal_reporter(request.config), request.config.stash[REDACTOR_KEY]
+    report, redactor = terminal_reporter(request.config), redactor_of(request.config)
     return CanaryRun(
         canary_pair, spec, timeouts=prodready_settings.timeouts,
         allow_remote=bool(request.config.getoption("prodready_allow_remote_load", default=False)),

@@ -7,14 +7,16 @@ or a ``--prodready*`` option was given.
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import pytest
 
-from .controller import HtmlSections, ReadinessController
 from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
+    CANARY_KEY,
+    GATE_KEY,
+    LOAD_KEY,
     api_readiness,
     canary,
     canary_pair,
@@ -29,27 +31,22 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     sqlite_db,
     target,
 )
-from . import case_warnings
-from .preflight import Preflight
-from .readiness_wait import ReadinessWait, add_options as add_wait_options
-from .gates import evaluation
-from .interrupts import SigtermGuard
-from . import read_only
-from .gates.evaluation import GateOutcome
-from .gates.thresholds import ThresholdError
-from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
-from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, INFO_KEY, LOAD_KEY, REDACTOR_KEY, SETTINGS_KEY, STATE_KEY
-from .load import evaluation as load_evaluation
-from .load.harness import check_marker as check_load_marker
 from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .report import files as report_files
-from .records import failure_message
-from .report.junit import junit_properties
-from .report.redaction import Redactor
-from .rule_items import add_pyproject_rules, check_pyproject_rules, collect_rule_file, raise_rule_file_errors
-from .run_state import RunState
-from .settings import OPTION_KEYS, SettingsError, refuse_empty_values, resolve
+from .readiness_case import FIGURES_KEY, INFO_KEY, figures
+from .readiness_wait import add_options as add_wait_options
+from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
+
+# This module loads in every pytest run of an environment where the plugin is installed: what
+# only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
+if TYPE_CHECKING:
+    from .gates.evaluation import GateOutcome
+    from .report.redaction import Redactor
+
+# A test carrying one of these markers (or using the canary fixture) is a readiness case.
+CASE_MARKERS = frozenset(MARKERS) - {"writes"}
+RULE_FILES = ("pyproject.toml", "prodready.toml")
+ASYNCIO_SCOPE_INI = "asyncio_default_fixture_loop_scope"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,40 +89,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for doc in MARKERS.values():
         config.addinivalue_line("markers", doc)
-    cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
-    try:
-        refuse_empty_values({dest: value for dest, value in vars(config.option).items() if dest.startswith("prodready")})
-        settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
-    except SettingsError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    state = RunState()
-    config.stash[REDACTOR_KEY] = Redactor.from_environment(os.environ)
-    config.stash[SETTINGS_KEY] = settings
-    config.stash[STATE_KEY] = state
-    check_pyproject_rules(config, _pyproject(config))
+    _quiet_asyncio_default(config)
+    settings = None
+    if configured(config):
+        settings = settings_of(config)  # a bad option or key stops the run here, before any test
+        from .rule_items import check_pyproject_rules
+
+        check_pyproject_rules(config, pyproject(config))
     if _is_worker(config):
         return
-    config.pluginmanager.register(ReadinessController(config, state), "prodready-controller")
-    if Preflight.needed(settings):
-        # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
-        config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
-    waiter = ReadinessWait.from_options(config, state)
-    if waiter is not None:
-        config.pluginmanager.register(waiter, "prodready-wait")
-    guard = SigtermGuard()
-    guard.install()
-    config.pluginmanager.register(guard, "prodready-sigterm")
-    if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(HtmlSections(config, state), "prodready-html")
-        report_files.claim_html_report(config, settings)
+    from .controller import ReadinessController
+    from .run_state import RunState
+
+    state = RunState()
+    config.pluginmanager.register(ReadinessController(config, state, asked=asked(config)), "prodready-controller")
+    if settings is not None:
+        from .preflight import Preflight
+
+        if Preflight.needed(settings):
+            # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
+            config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
+    if config.getoption("prodready_wait", default=None) is not None:
+        from .readiness_wait import ReadinessWait
+
+        config.pluginmanager.register(ReadinessWait.from_options(config, state), "prodready-wait")
+    if asked(config):
+        from .report import files as report_files
+
+        report_files.add_html_sections(config, column=True)  # before pytest-html builds its table header
 
 
-def _pyproject(config: pytest.Config) -> Path | None:
-    """The pyproject.toml that holds ``[tool.prodready]``, if any."""
-    if config.inipath is not None and config.inipath.name == "pyproject.toml":
-        return config.inipath
-    candidate = config.rootpath / "pyproject.toml"
-    return candidate if candidate.is_file() else None
+def _quiet_asyncio_default(config: pytest.Config) -> None:
+    """Unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run: set it to
+    the behaviour it has when unset ("fixture-scope"), before pytest-asyncio reads it; a value the
+    user set is left alone, and versions without that value are left to warn."""
+    import pytest_asyncio.plugin as asyncio_plugin
+
+    keep = getattr(asyncio_plugin, "_MATCH_FIXTURE_SCOPE", None)
+    cache = getattr(config, "_inicache", None)
+    if keep is None or cache is None or config.getini(ASYNCIO_SCOPE_INI):
+        return
+    cache[ASYNCIO_SCOPE_INI] = keep
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -135,90 +139,155 @@ def _is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
-    add_pyproject_rules(session.config, _pyproject(session.config))
+    found = pyproject(session.config)
+    testpaths = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if found is not None and testpaths and mentions_prodready(found):
+        from .rule_items import add_pyproject_rules
+
+        add_pyproject_rules(session.config, found)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
+    if file_path.name not in RULE_FILES or not mentions_prodready(file_path, b"consistency"):
+        return None
+    from .rule_items import collect_rule_file
+
     return collect_rule_file(file_path, parent)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Reject rule-file mistakes and misused markers, and tag readiness cases, before anything runs."""
-    raise_rule_file_errors(config)
-    settings = config.stash[SETTINGS_KEY]
-    for item in items:
+    """Reject rule-file mistakes and misused markers, and tag readiness cases, before anything runs;
+    ordinary tests cost one look."""
+    rule_items = sys.modules.get(f"{__package__}.rule_items")
+    if rule_items is not None:  # only a run that collected a rule file imported it
+        rule_items.raise_rule_file_errors(config)
+    cases = [item for item in items if _is_case(item)]
+    if cases:
+        redactor_of(config)  # the environment's secrets as the run started
+        _tag_cases(config, cases)
+        if not config.pluginmanager.has_plugin("prodready-cases"):
+            config.pluginmanager.register(ReadinessCases(), "prodready-cases")
+    if not configured(config):
+        return  # the reference target: nothing is held back
+    settings = settings_of(config)
+    if not settings.uses_reference and not settings.allow_writes:
+        from . import read_only
+
+        for item in items:
+            if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
+                item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
+
+
+def _is_case(item: pytest.Item) -> bool:
+    """A readiness marker on the test (or its class or module), or the canary fixture."""
+    return any(mark.name in CASE_MARKERS for mark in item.iter_markers()) or "canary" in getattr(item, "fixturenames", ())
+
+
+def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
+    from . import case_warnings
+    from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
+    from .gates.thresholds import ThresholdError
+    from .load.harness import check_marker as check_load_marker
+
+    settings = settings_of(config)
+    for item in cases:
+        marked = _ClosestMarkers(item)
         try:
-            info = readiness_info(item, item.nodeid) or implied_canary_info(item)
-            gate = item.get_closest_marker("perf_gate")
+            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
                 settings.gate(name, inline, item.nodeid)
-                if "latency" not in getattr(item, "fixturenames", ()):
+                if "latency" not in marked.fixturenames:
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
-            check_load_marker(item)
-            check_canary_marker(item, settings.max_regression_pct, settings.canary_inconclusive)
-            severity = case_warnings.declared_severity(item, settings.escalate_warnings)
+            check_load_marker(marked)
+            check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
+            severity = case_warnings.declared_severity(marked, settings.escalate_warnings)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
-        if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
-            item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """After a gated or load test body succeeds, hold its figures against the limits."""
-    result = yield
-    gate = item.stash.get(GATE_KEY, None)
-    if gate is not None:
-        spec, recorder = gate
-        if not recorder.samples_ms:
-            pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
-        settings = item.config.stash[SETTINGS_KEY]
-        outcome = evaluation.evaluate(
-            spec,
-            recorder.summary(),
-            recorder.samples_ms,
-            nodeid=item.nodeid,
-            baseline=settings.baseline,
-            metric=settings.regression_metric,
-            bound_pct=settings.max_regression_pct,
-        )
-        _judge(item, outcome)
-    load = item.stash.get(LOAD_KEY, None)
-    if load is not None:
-        escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
-        _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
-    canary_outcome = item.stash.get(CANARY_KEY, None)
-    if canary_outcome is not None:
-        _judge(item, canary_outcome)
-    return result
+class _ClosestMarkers:
+    """An item's markers walked once: the collection checks ask for each readiness marker by name."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.nodeid = item.nodeid
+        self.fixturenames = tuple(getattr(item, "fixturenames", ()))
+        self._closest: dict[str, pytest.Mark] = {}
+        for mark in item.iter_markers():  # closest first: the test, then its class, module, ...
+            self._closest.setdefault(mark.name, mark)
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self._closest.get(name)
+
+
+class ReadinessCases:
+    """The per-test hooks, registered only in a process that collected readiness cases."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """After a gated or load test body succeeds, hold its figures against the limits."""
+        result = yield
+        gate = item.stash.get(GATE_KEY, None)
+        if gate is not None:
+            from .gates import evaluation
+
+            spec, recorder = gate
+            if not recorder.samples_ms:
+                pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
+            settings = settings_of(item.config)
+            outcome = evaluation.evaluate(
+                spec,
+                recorder.summary(),
+                recorder.samples_ms,
+                nodeid=item.nodeid,
+                baseline=settings.baseline,
+                metric=settings.regression_metric,
+                bound_pct=settings.max_regression_pct,
+            )
+            _judge(item, outcome)
+        load = item.stash.get(LOAD_KEY, None)
+        if load is not None:
+            from .load import evaluation as load_evaluation
+
+            escalate = settings_of(item.config).escalate_warnings
+            _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
+        canary_outcome = item.stash.get(CANARY_KEY, None)
+        if canary_outcome is not None:
+            _judge(item, canary_outcome)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        """Tag the report with plain data so it survives the trip from an xdist worker."""
+        report = yield
+        info = item.stash.get(INFO_KEY, None)
+        if info is not None:
+            from . import case_warnings
+            from .records import failure_message
+
+            case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
+            redactor = redactor_of(item.config)
+            report.prodready = {**info, "figures": dict(case), "message": redactor.text(failure_message(report))}
+            if report.failed:
+                _mask_secrets(report, redactor)
+            case_warnings.soften(report)
+        return report
 
 
 def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
     """Attach an outcome's figures to the case, and fail it when a limit was missed."""
-    item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
+    from . import case_warnings
+    from .report.junit import junit_properties
+
+    figures(item).update(outcome.figures)
     item.user_properties.extend(junit_properties(outcome.figures))
     case_warnings.note(item, outcome.warnings)
     if outcome.failures:
         pytest.fail(outcome.message, pytrace=False)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Tag the report with plain data so it survives the trip from an xdist worker."""
-    report = yield
-    info = item.stash.get(INFO_KEY, None)
-    if info is not None:
-        figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
-        redactor = item.config.stash[REDACTOR_KEY]
-        report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
-        if report.failed:
-            _mask_secrets(report, redactor)
-        case_warnings.soften(report)
-    return report
 
 
 def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:

@@ -9,16 +9,16 @@ reason and ends the loop, so no case runs and the verdict is one NO-GO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .gates.thresholds import ThresholdError
-from .keys import SETTINGS_KEY
-from .load.loopback import ALLOW_OPTION, RemoteHostError
-from .load.thresholds import parse_duration
-from .run_state import RunState
-from .wait import Probe, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+from .load.loopback import ALLOW_OPTION
+from .session import settings_of
+
+if TYPE_CHECKING:
+    from .run_state import RunState
+    from .wait import Probe
 
 
 def add_options(group: Any) -> None:
@@ -45,13 +45,18 @@ class ReadinessWait:
     @classmethod
     def from_options(cls, config: pytest.Config, state: RunState) -> ReadinessWait | None:
         """None without ``--prodready-wait``; a usage error when it is misused."""
+        from .extras import MissingExtra
+        from .gates.thresholds import ThresholdError
+        from .load.loopback import RemoteHostError
+        from .load.thresholds import parse_duration
+
         given = config.getoption("prodready_wait", default=None)
         if given is None:
             return None
         try:
             deadline_s = parse_duration(given, "--prodready-wait")
             probes = _probes(config)
-        except (ThresholdError, RemoteHostError) as exc:
+        except (ThresholdError, RemoteHostError, MissingExtra) as exc:
             raise pytest.UsageError(str(exc)) from None
         if not probes:
             raise pytest.UsageError(
@@ -62,6 +67,8 @@ class ReadinessWait:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """Wait; on success let the ordinary loop run, otherwise end the run here."""
+        from .wait import wait_until_ready  # urllib and its SSL set-up: only runs that wait pay for them
+
         result = wait_until_ready(self.probes, self.deadline_s, progress=self._progress)
         if result.ready:
             self._progress(f"target ready after {result.waited_s:.1f} s ({result.last_status})")
@@ -78,8 +85,11 @@ class ReadinessWait:
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     """One probe per thing the options name."""
+    from .extras import require
+    from .wait import http_health, neo4j_connects, sqlite_answers
+
     probes: list[tuple[str, Probe]] = []
-    settings = config.stash[SETTINGS_KEY]
+    settings = settings_of(config)
     allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
     for name, url in (("http", settings.target_url), ("baseline http", settings.baseline_url)):
         if url:
@@ -89,5 +99,6 @@ def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
         probes.append(("sqlite", sqlite_answers(sqlite)))
     neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)
     if neo4j_uri:
+        require("neo4j", "--prodready-neo4j-uri")
         probes.append(("neo4j", neo4j_connects(neo4j_uri)))
     return probes

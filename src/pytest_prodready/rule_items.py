@@ -20,7 +20,11 @@ from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
 from . import case_warnings
-from .keys import FIGURES_KEY, INFO_KEY, RULE_FILE_ERRORS_KEY, SETTINGS_KEY
+from .readiness_case import INFO_KEY, figures
+from .session import settings_of
+
+# Rule-file mistakes noted while collecting, raised as one usage error once collection ends.
+RULE_FILE_ERRORS_KEY = pytest.StashKey[list[str]]()
 
 T = TypeVar("T")
 
@@ -58,7 +62,7 @@ class RuleFile(pytest.File):
     """
 
     def collect(self) -> Iterator["RuleItem"]:
-        settings = self.config.stash[SETTINGS_KEY]
+        settings = settings_of(self.config)
         try:
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
         except RuleError as exc:
@@ -76,7 +80,7 @@ def check_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None
     """
     if pyproject is None or not declares_rules(pyproject):
         return
-    settings = config.stash[SETTINGS_KEY]
+    settings = settings_of(config)
     try:
         load(pyproject, _shown(pyproject, config.rootpath), settings.sqlite, settings.timeouts)
     except RuleError as exc:
@@ -102,7 +106,7 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         source, compare_to = self.book.sources(self.spec)
         outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
-        self.stash.setdefault(FIGURES_KEY, {}).setdefault("consistency", []).append(outcome.to_figures())
+        figures(self).setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
         if self.stash[INFO_KEY]["severity"] == "warn":

@@ -19,9 +19,7 @@ from .checks.sqlite import header_problem
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
-from .canary.pair import MISSING_TARGET
-from .canary.spec import INCONCLUSIVE_POLICIES
-from .target import TargetLoadError, load_factory
+from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 

@@ -16,9 +16,9 @@ from typing import Iterator, Mapping
 
 from ..load.runner import API_KEY_ENV
 from ..load.server import reference_server
+from .spec import MISSING_TARGET
 
 BASELINE_API_KEY_ENV = "PRODREADY_BASELINE_API_KEY"
-MISSING_TARGET = "--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it"
 
 
 class PairError(ValueError):

@@ -272,6 +272,12 @@ class Neo4jGraph:
 
     async def open(self) -> "Neo4jGraph":
         """Connect and prove the server answers, within the connection timeout."""
+        from ..extras import MissingExtra, require
+
+        try:
+            require("neo4j", "a Neo4j store")
+        except MissingExtra as exc:
+            raise GraphError(str(exc)) from None
         import neo4j
 
         self._driver = neo4j.AsyncGraphDatabase.driver(

@@ -1,14 +1,27 @@
-"""``python -m pytest_prodready.datasets FOLDER``: (re)write the shipped graph datasets."""
+"""``python -m pytest_prodready.datasets [FOLDER]``: (re)write the shipped graph datasets."""
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
+from typing import Sequence
 
 from .graph import write_datasets
 
-if __name__ == "__main__":
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in write_datasets(folder):
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line first, so ``--help`` or a bad option writes nothing."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_prodready.datasets",
+        description="Write graph_clean.json and graph_faults.json, the reference graphs with seeded faults.",
+    )
+    parser.add_argument("folder", nargs="?", type=Path, default=Path("."), help="where to write them (default: .)")
+    options = parser.parse_args(argv)
+    options.folder.mkdir(parents=True, exist_ok=True)
+    for path in write_datasets(options.folder):
         print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,8 +2,8 @@
 
 It turns the test's ``@pytest.mark.load(...)`` into a run plan, runs it,
 prints progress and the one-line summary on the terminal (past output
-capture, so long runs show signs of life), and records the result on the
-test item; the plugin judges it after the test body.
+capture, so long runs show signs of life), and hands the result to ``record``
+(the fixture keeps it on the test item; the plugin judges it after the test body).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, Callable, Mapping
 import pytest
 
 from ..gates.thresholds import ThresholdError
-from ..keys import LOAD_KEY
 from .loopback import RemoteHostError
 from .results import LoadResult, LoadResultError
 from .runner import API_KEY_ENV, LoadPlan, LoadRunError, run_load
@@ -85,14 +84,10 @@ class LoadHarness:
         return found.resolve()
 
 
-def harness_for(item: pytest.Item, tmp_path_factory: pytest.TempPathFactory) -> LoadHarness:
-    """A harness bound to ``item``: its marker, its folder, its stash, the run's options."""
+def harness_for(item: pytest.Item, tmp_path_factory: pytest.TempPathFactory, record: Record) -> LoadHarness:
+    """A harness bound to ``item``: its marker, its folder, the run's options; results go to ``record``."""
     config = item.config
     marker = item.get_closest_marker("load")
-
-    def record(spec: LoadSpec, result: LoadResult) -> None:
-        item.stash[LOAD_KEY] = (spec, result)
-
     return LoadHarness(
         marker.kwargs if marker is not None else {},
         item.nodeid,

@@ -1,48 +1,65 @@
-"""Where the report files go, and the bookkeeping of pytest-html's part.
+"""Where the report files go, and pytest-html's part in them.
 
 pytest-html writes ``readiness.html`` (self-contained, so it opens with no
-network); we only point it at our default path when the user gave no
-``--html`` of their own, and withdraw it again when the run turned out to
-have nothing to judge, so an unrelated test run leaves no files behind.
+network).  It is opened only once the run turns out to be a readiness run,
+and only when the user gave no ``--html`` of their own: an unrelated run
+gets no report object, no rows built for nothing and no file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pytest
 
-from typing import Any
-
-from ..settings import Settings
 from ..json_files import write_json_atomically
 
-_CLAIM_KEY = pytest.StashKey[tuple[Path, bool]]()
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+SECTIONS_PLUGIN = "prodready-html"
 
 
-def claim_html_report(config: pytest.Config, settings: Settings) -> None:
-    """Default pytest-html's output to our path; must run before pytest-html configures."""
-    if config.option.htmlpath:
+def may_open_html_report(config: pytest.Config) -> bool:
+    """pytest-html is active and the user named no report of theirs: a readiness run opens ours."""
+    return config.pluginmanager.hasplugin("html") and not config.option.htmlpath
+
+
+def add_html_sections(config: pytest.Config, *, column: bool) -> None:
+    """Our summary blocks (and, when the table header is still to come, the Readiness column)."""
+    if config.pluginmanager.hasplugin("html") and not config.pluginmanager.has_plugin(SECTIONS_PLUGIN):
+        from .html_sections import HtmlSections
+
+        config.pluginmanager.register(HtmlSections(config, column=column), SECTIONS_PLUGIN)
+
+
+def open_html_report(config: pytest.Config, settings: Settings, session: pytest.Session, held: Iterable[Any]) -> None:
+    """Start pytest-html's report now, as if ``--html`` had been given, and show it what it missed.
+
+    pytest-html builds its report object in its own ``pytest_configure``;
+    calling that again with the option set builds it the same way.  The
+    session start, collection and any reports seen before we knew are then
+    replayed to it, so its table is the same as with ``--html`` from the start.
+    """
+    if not config.pluginmanager.hasplugin("html"):
         return
-    folder = settings.html_path.parent
-    config.stash[_CLAIM_KEY] = (folder, folder.exists())
+    if config.option.htmlpath:
+        add_html_sections(config, column=False)  # the user's report: its header is already built
+        return
+    add_html_sections(config, column=True)
     config.option.htmlpath = str(settings.html_path)
     config.option.self_contained_html = True
-
-
-def release_html_report(config: pytest.Config) -> None:
-    """Stop pytest-html writing a report we asked for but have no use for."""
-    claim = config.stash.get(_CLAIM_KEY, None)
-    if claim is None:
-        return
-    from pytest_html.basereport import BaseReport
-
-    for plugin in config.pluginmanager.get_plugins():
-        if isinstance(plugin, BaseReport):
-            config.pluginmanager.unregister(plugin)
-    folder, existed = claim
-    if not existed and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+    before = set(config.pluginmanager.get_plugins())
+    config.pluginmanager.getplugin("html").pytest_configure(config)
+    for report in set(config.pluginmanager.get_plugins()) - before:
+        report.pytest_sessionstart(session)
+        report.pytest_collection_finish(session)
+        for seen in held:
+            if isinstance(seen, pytest.CollectReport):
+                report.pytest_collectreport(seen)
+            else:
+                report.pytest_runtest_logreport(seen)
 
 
 def html_report_path(config: pytest.Config) -> Path | None:

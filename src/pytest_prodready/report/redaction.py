@@ -58,6 +58,8 @@ class Redactor:
         return cls(value for name, value in environ.items() if SECRET_NAME.search(name))
 
     def text(self, text: str) -> str:
+        if not text:
+            return text  # most reports of a run have no message: no regex for them
         for secret in self._secrets:
             text = text.replace(secret, MASK)
         return redact(text)

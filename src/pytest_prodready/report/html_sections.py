@@ -1,0 +1,45 @@
+"""pytest-html hooks: the readiness sections on top of the report, a Readiness column, masked logs.
+
+Registered only in a readiness run where pytest-html is active (see
+:mod:`.files`), so a user's own ``--html`` report of an ordinary run is
+left exactly as pytest-html makes it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import pytest
+
+from ..session import redactor_of
+
+
+class HtmlSections:
+    """The column is added only when the table header is still to be built (``column=True``)."""
+
+    def __init__(self, config: pytest.Config, *, column: bool) -> None:
+        self.config = config
+        self.column = column
+
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
+        controller = self.config.pluginmanager.get_plugin("prodready-controller")
+        document = controller.state.document if controller is not None else None
+        if document is not None:
+            from . import html
+
+            prefix.extend(html.summary_blocks(document))
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        if self.column:
+            cells.insert(2, '<th class="sortable" data-column-type="readiness">Readiness</th>')
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        if self.column:
+            info = getattr(report, "prodready", None)
+            label = f"{info['domain']} / {info['category']}" if info else ""
+            cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
+
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        """Failure logs are shown verbatim; secrets in them are masked first."""
+        redactor = redactor_of(self.config)
+        data[:] = [redactor.text(entry) for entry in data]

@@ -1,0 +1,1 @@
+"""The readiness suites shipped with the plugin: run one with ``pytest --pyargs pytest_prodready.suites.smoke``."""

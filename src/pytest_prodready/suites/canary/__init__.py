@@ -1,0 +1,1 @@
+"""Three read-only canary cases on the reference service's HTTP API."""

@@ -1,0 +1,1 @@
+"""Load cases (locust, ``locustfiles/``) and the API readiness checks on the reference HTTP app."""
