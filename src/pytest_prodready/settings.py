@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-from .checks.sqlite import header_problem
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
+from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -301,6 +301,8 @@ def check_sqlite_file(path: Path) -> Path:
             raise SettingsError(f"--prodready-sqlite {shown}: no such file")
         if not path.is_file():
             raise SettingsError(f"--prodready-sqlite {shown}: not a file")
+        from .checks.sqlite import header_problem  # aiosqlite: only when a database is named
+
         problem = header_problem(path)
     except OSError as exc:
         raise SettingsError(f"--prodready-sqlite {shown}: cannot read it ({exc.strerror})") from exc
