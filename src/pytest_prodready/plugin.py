@@ -49,7 +49,7 @@ from .report.junit import junit_properties
 from .report.redaction import Redactor
 from .rule_items import add_pyproject_rules, check_pyproject_rules, collect_rule_file, raise_rule_file_errors
 from .run_state import RunState
-from .settings import OPTION_KEYS, SettingsError, refuse_empty_values, resolve
+from .settings import OPTION_KEYS, SettingsError, check_target, refuse_empty_values, resolve
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         refuse_empty_values({dest: value for dest, value in vars(config.option).items() if dest.startswith("prodready")})
         settings = resolve(cli, _pyproject(config), config.rootpath, config.invocation_params.dir)
+        check_target(settings)
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     state = RunState()
