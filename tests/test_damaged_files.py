@@ -24,7 +24,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -166,7 +166,7 @@ def run(pytester: pytest.Pytester, name: str, path: Path, *args: str) -> subproc
     if name == "WAL in a read-only folder":
         command = read_only_folder_command(path.parent, command)
     env = {**os.environ, "DAMAGED_DB": str(path)}
-    lock = exclusive_lock(path) if name == "locked past query_timeout" else _nothing()
+    lock = exclusive_lock(path) if name == "locked past query_timeout" else nullcontext()
     with lock:
         try:
             return subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, text=True,
@@ -177,11 +177,6 @@ def run(pytester: pytest.Pytester, name: str, path: Path, *args: str) -> subproc
         finally:
             if os.geteuid() != 0 and name == "WAL in a read-only folder":
                 path.parent.chmod(0o755)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def assert_one_reason(result: subprocess.CompletedProcess, words: str) -> str:
@@ -220,7 +215,7 @@ cases = pytest.mark.parametrize("damaged", list(CASES), indirect=True)
 def test_the_check_before_the_run_ends_within_query_timeout(damaged):
     """The same check the run makes; the read-only folder needs a mount namespace, so it is timed by the run only."""
     name, path, words = damaged
-    with exclusive_lock(path) if name == "locked past query_timeout" else _nothing():
+    with exclusive_lock(path) if name == "locked past query_timeout" else nullcontext():
         started = time.monotonic()
         reason = asyncio.run(database_refusal(path, QUERY_TIMEOUT_S))
         took = time.monotonic() - started

@@ -61,12 +61,13 @@ def settings_of(config: pytest.Config) -> Settings:
     """CLI options over ``[tool.prodready]``, resolved once; a bad value is pytest's usage error."""
     found = config.stash.get(SETTINGS_KEY, None)
     if found is None:
-        from .settings import OPTION_KEYS, SettingsError, refuse_empty_values, resolve
+        from .settings import OPTION_KEYS, SettingsError, check_target, refuse_empty_values, resolve
 
         cli = {dest: config.getoption(dest) for dest in (*OPTION_KEYS, "prodready")}
         try:
             refuse_empty_values({dest: value for dest, value in vars(config.option).items() if dest.startswith("prodready")})
             found = resolve(cli, pyproject(config), config.rootpath, config.invocation_params.dir)
+            check_target(found)
         except SettingsError as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[SETTINGS_KEY] = found

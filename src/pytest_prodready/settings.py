@@ -158,6 +158,19 @@ def refuse_empty_values(options: Mapping[str, Any]) -> None:
             raise SettingsError(f"--{dest.replace('_', '-')}: empty value (an unset variable?); give one or leave the option out")
 
 
+def check_target(settings: Settings) -> None:
+    """Import a ``--prodready-target`` factory and check it can take a context, before any test runs.
+
+    Kept out of :func:`resolve`, which reads settings and imports no user code.
+    """
+    if settings.uses_reference:
+        return
+    try:
+        load_factory(settings.target)
+    except TargetLoadError as exc:
+        raise SettingsError(f"--prodready-target: {exc}") from exc
+
+
 def read_pyproject(path: Path) -> dict[str, Any]:
     """The ``[tool.prodready]`` table of a pyproject file ({} when absent)."""
     try:
@@ -210,11 +223,6 @@ def resolve(
         return table.get(OPTION_KEYS[dest]), rootdir
 
     target, _ = pick("prodready_target")
-    if target is not None and target != REFERENCE_TARGET:
-        try:
-            load_factory(target)
-        except TargetLoadError as exc:
-            raise SettingsError(f"--prodready-target: {exc}") from exc
     sqlite, sqlite_base = pick("prodready_sqlite")
     profile, _ = pick("prodready_profile")
     html, html_base = pick("prodready_html")
