@@ -137,28 +137,6 @@ def compare_percentile_blocks(
     )
 
 
-def compare_error_rate(
-    baseline: tuple[int, int],
-    candidate: tuple[int, int],
-    *,
-    bound_points: float = 5.0,
-    confidence: float = DEFAULT_CONFIDENCE,
-    resamples: int = DEFAULT_RESAMPLES,
-    seed: int = 0,
-) -> Comparison:
-    """Difference of error rates in percentage points, (errors, requests) per side, bootstrapped."""
-    import numpy as np
-
-    (errors_a, total_a), (errors_b, total_b) = baseline, candidate
-    _check_counts([baseline, candidate])
-    rng = np.random.default_rng(seed)
-    rate_a, rate_b = errors_a / total_a, errors_b / total_b
-    boot_a = rng.binomial(total_a, rate_a, resamples) / total_a
-    boot_b = rng.binomial(total_b, rate_b, resamples) / total_b
-    enough = min(total_a, total_b) >= MIN_SAMPLES
-    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, enough, bound_points, confidence)
-
-
 def compare_error_rate_blocks(
     baseline_blocks: Sequence[tuple[int, int]],
     candidate_blocks: Sequence[tuple[int, int]],
