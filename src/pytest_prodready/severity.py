@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple
 
 SEVERITIES = ("fail", "warn")
-WARNED = "warned"
 
 
 class Levels(NamedTuple):

@@ -119,10 +119,6 @@ class LatencyRecorder:
             return
         self.samples_ms.append(elapsed_ns / 1e6)
 
-    def record_ms(self, value_ms: float) -> None:
-        """Add a sample measured elsewhere (e.g. by a load tool)."""
-        self.samples_ms.append(float(value_ms))
-
     def summary(self) -> LatencySummary:
         return summarize(self.samples_ms, self.timer_overhead_ns)
 
