@@ -16,7 +16,15 @@ from typing import Iterator
 import pytest
 
 from pytest_prodready.load.loopback import RemoteHostError
-from pytest_prodready.wait import Status, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+from pytest_prodready.wait import (
+    MIN_PROBE_S,
+    PROBE_TIMEOUT_S,
+    Status,
+    http_health,
+    neo4j_connects,
+    sqlite_answers,
+    wait_until_ready,
+)
 
 
 class FakeTime:
@@ -59,6 +67,26 @@ def test_every_probe_must_be_healthy_at_once():
     probes = [("http", healthy_after(fake, 1.0)), ("sqlite", healthy_after(fake, 2.0))]
     result = wait_until_ready(probes, 10, clock=fake.clock, sleep=fake.sleep)
     assert result.ready and fake.now >= 2.0
+
+
+def test_probes_that_use_their_whole_timeout_end_the_wait_at_the_deadline():
+    """Four probes that never answer (each takes all the time it is given) and 3 s to wait.
+
+    Each probe is given the time left when it starts, so the wait ends at the deadline plus the
+    short last looks, not at the deadline plus one whole timeout per probe (3 + 4 x 2 s before).
+    """
+    fake, given = FakeTime(), []
+
+    def never_answers(timeout_s: float) -> Status:
+        given.append(timeout_s)
+        fake.now += timeout_s
+        return Status(False, "no answer")
+
+    result = wait_until_ready([(name, never_answers) for name in ("http", "baseline", "sqlite", "neo4j")], 3,
+                              clock=fake.clock, sleep=fake.sleep)
+    assert not result.ready
+    assert given[:2] == [2.0, 1.0] and max(given) <= PROBE_TIMEOUT_S
+    assert result.waited_s <= 3 + 4 * MIN_PROBE_S + 1e-9, (result.waited_s, given)
 
 
 def test_a_remote_health_url_is_refused_unless_allowed():
