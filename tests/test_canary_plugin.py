@@ -308,6 +308,9 @@ def test_two_identical_healthy_services_pass_and_say_go(project, healthy, health
     }
 
 
+ESCALATING_PROFILE = "[tool.prodready.profiles.production]\nescalate_warnings = true\n"
+
+
 @pytest.mark.parametrize(
     ("options", "toml", "marker", "outcome"),
     [
@@ -315,6 +318,9 @@ def test_two_identical_healthy_services_pass_and_say_go(project, healthy, health
         (("--prodready-canary-inconclusive", "no-go"), "", "", "failed"),
         ((), 'canary_inconclusive = "no-go"\n', "", "failed"),
         (("--prodready-canary-inconclusive", "no-go"), "", ', inconclusive="go"', "passed"),
+        # A profile that escalates warnings fails an inconclusive canary too, whatever the policy says.
+        ((), ESCALATING_PROFILE, "", "failed"),
+        ((), ESCALATING_PROFILE, ', inconclusive="go"', "failed"),
     ],
 )
 def test_a_run_too_short_to_decide_follows_the_inconclusive_policy(project, healthy, healthy_too, options, toml, marker, outcome):

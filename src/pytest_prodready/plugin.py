@@ -151,7 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(item)
             check_canary_marker(item, settings.max_regression_pct, settings.canary_inconclusive)
-            severity = case_warnings.declared_severity(item, settings.escalate_warnings)
+            severity = case_warnings.declared_severity(item)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
@@ -182,8 +182,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         _judge(item, outcome)
     load = item.stash.get(LOAD_KEY, None)
     if load is not None:
-        escalate = item.config.stash[SETTINGS_KEY].escalate_warnings
-        _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
+        _judge(item, load_evaluation.evaluate(*load))
     canary_outcome = item.stash.get(CANARY_KEY, None)
     if canary_outcome is not None:
         _judge(item, canary_outcome)
@@ -207,7 +206,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if info is not None:
         figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
         redactor = item.config.stash[REDACTOR_KEY]
-        report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
+        report.prodready = {**info, "figures": dict(figures)}
+        if item.config.stash[SETTINGS_KEY].escalate_warnings:
+            case_warnings.escalate(report)
+        report.prodready["message"] = redactor.text(failure_message(report))
         if report.failed:
             _mask_secrets(report, redactor)
         case_warnings.soften(report)

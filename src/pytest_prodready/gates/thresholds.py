@@ -50,12 +50,13 @@ _COUNT_KEYS = {"samples": 1, "warmup": 0, "concurrency": 1}
 GATE_KEYS = tuple(f.name for f in fields(GateSpec) if f.name != "warn_limits") + ("severity",)
 
 
-def parse_gate(raw: Mapping[str, Any], where: str, *, escalate: bool = False) -> GateSpec:
+def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
     """Build a GateSpec from marker kwargs or a config table; ``where`` prefixes errors.
 
     A limit is a number (fail level) or ``{warn = .., fail = ..}``; ``severity``
-    and a profile's ``escalate_warnings`` (``escalate``) move levels between
-    warn and fail, as :mod:`.severity` explains.
+    moves levels between warn and fail, as :mod:`.severity` explains (a
+    profile's ``escalate_warnings`` is applied to the case's warnings, in
+    :func:`..case_warnings.escalate`).
     """
     values: dict[str, Any] = {}
     levels: dict[str, severities.Levels] = {}
@@ -71,7 +72,7 @@ def parse_gate(raw: Mapping[str, Any], where: str, *, escalate: bool = False) ->
         else:
             allowed = ", ".join(k for k in GATE_KEYS if k != "name")
             raise ThresholdError(f"{where}: unknown threshold key {key!r} (expected one of: {allowed})")
-    fail, warn = severities.split(levels, severities.effective(raw.get("severity"), escalate))
+    fail, warn = severities.split(levels, raw.get("severity"))
     return GateSpec(**values, **fail, warn_limits=warn)
 
 
