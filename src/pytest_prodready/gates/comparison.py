@@ -9,8 +9,8 @@ target therefore does not flap, and a short run never fails by luck.
 
 Latencies measured one after another are not independent: a noisy
 neighbour slows a whole stretch of them.  Resampling single samples then
-gives intervals far too narrow (identical services measured "+13 %, CI
-+5 .. +16 %").  So the bootstrap resamples *blocks* of consecutive samples,
+gives intervals far too narrow: identical services can come out "regressed"
+with an interval that excludes zero.  So the bootstrap resamples *blocks* of consecutive samples,
 and for a live canary whole *rounds* (one baseline block and the candidate
 block measured next to it, together), which keeps what the machine did to
 both sides paired.
