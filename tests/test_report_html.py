@@ -23,30 +23,13 @@ import pytest
 from pytest_prodready.report.readiness_json import SCHEMA_PATH
 
 from .chromium import render
+from .test_baseline import FAKE_CLOCK_CONFTEST
 
 # The runs include a locust load case: it shares one xdist worker with the other timing-sensitive
 # tests (--dist loadgroup), so it never loads the CPUs under a canary comparison.
 pytestmark = pytest.mark.xdist_group("timing")
 
 SECRET = "hunter2-correct-horse"
-
-FAKE_CLOCK = '''
-import os
-import pytest
-
-
-@pytest.fixture
-def prodready_clock():
-    """Each sample lasts exactly STEP_MS milliseconds."""
-    step = int(float(os.environ.get("STEP_MS", "4")) * 1_000_000)
-    now = [0]
-
-    def clock():
-        now[0] += step
-        return now[0]
-
-    return clock
-'''
 
 CASES = '''
 import os
@@ -116,7 +99,7 @@ class Run:
 
 def run_session(root: Path, *, step_ms: str, min_rps: str, orphans: int, break_smoke: bool) -> Run:
     """A real pytest process on CASES in ``root``; its JSON report is checked against the schema."""
-    (root / "conftest.py").write_text(FAKE_CLOCK, encoding="utf-8")
+    (root / "conftest.py").write_text(FAKE_CLOCK_CONFTEST, encoding="utf-8")
     (root / "test_cases.py").write_text(CASES, encoding="utf-8")
     (root / "pyproject.toml").write_text(PROJECT, encoding="utf-8")
     make_app_database(root / "app.db", orphans=orphans)
