@@ -45,11 +45,16 @@ def run(pytester: pytest.Pytester) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
 
 
-def assert_usage_error_naming(result: pytest.RunResult, key: str) -> None:
+def assert_usage_error_naming(result: pytest.RunResult, naming: str) -> None:
+    """Exit 4 and one ERROR: line holding ``naming``: the key as the message quotes it, not just its letters.
+
+    A bare ``key in line`` would also be satisfied by the pytester path (it holds the test's name) or by
+    the list of allowed keys, whatever the message said about the key.
+    """
     output = result.stdout.str() + result.stderr.str()
     errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output
-    assert len(errors) == 1 and key in errors[0], output
+    assert len(errors) == 1 and naming in errors[0], output
     assert "Traceback" not in output
 
 
@@ -60,7 +65,8 @@ def test_a_malformed_prodready_table_is_a_usage_error_naming_the_key(pytester: p
     value = data.draw(BAD_VALUES.get(key, st.integers()), label="value")
     pytester.makepyprojecttoml(f"[tool.prodready]\n{key} = {toml_value(value)}\n")
     pytester.makepyfile("def test_nothing():\n    pass\n")
-    assert_usage_error_naming(run(pytester), key)
+    naming = f"[tool.prodready]: key {key!r}: " if key in BAD_VALUES else f"[tool.prodready]: unknown key {key!r} ("
+    assert_usage_error_naming(run(pytester), naming)
 
 
 @SETTINGS
@@ -69,8 +75,10 @@ def test_a_malformed_threshold_is_a_usage_error_naming_it(pytester: pytest.Pytes
     if in_marker:
         pytester.makepyprojecttoml("[tool.prodready]\n")
         marker = f"@pytest.mark.perf_gate({key}={value!r})"
+        where = "::test_gate"
     else:
         pytester.makepyprojecttoml(f"[tool.prodready.profiles.production.session_retrieval]\n{key} = {toml_value(value)}\n")
         marker = '@pytest.mark.perf_gate("session_retrieval")'
+        where = "profiles.production.session_retrieval"
     pytester.makepyfile(f"import pytest\n\n{marker}\ndef test_gate(latency):\n    pass\n")
-    assert_usage_error_naming(run(pytester), key)
+    assert_usage_error_naming(run(pytester), f"{where}: {key}: expected a positive number, got {value!r}")

@@ -21,6 +21,7 @@ import jsonschema  # noqa: F401
 import numpy
 import pytest
 
+from .clocks import StepClock, source_of
 from .sessions import assert_usage_error, output, read_report
 
 SMALL_CANARY_TEST = """
@@ -38,16 +39,7 @@ import pytest
 from pytest_prodready.canary.pair import CanaryPair, Endpoint
 
 
-class SteppingClock:
-    '''Advances 1 ms on every read: each request spans exactly 1 ms.'''
-
-    def __init__(self):
-        self.now = 0
-
-    def __call__(self):
-        self.now += 1_000_000
-        return self.now
-
+""" + source_of(StepClock) + """
 
 @pytest.fixture(scope="session")
 def canary_pair():
@@ -56,7 +48,7 @@ def canary_pair():
 
 @pytest.fixture
 def prodready_clock():
-    return SteppingClock()
+    return StepClock()  # 1 ms on every read: each request spans exactly 1 ms
 """
 
 # Records (in connects.log) and refuses every connection the inner session tries to a non-loopback host.
@@ -308,6 +300,9 @@ def test_two_identical_healthy_services_pass_and_say_go(project, healthy, health
     }
 
 
+ESCALATING_PROFILE = "[tool.prodready.profiles.production]\nescalate_warnings = true\n"
+
+
 @pytest.mark.parametrize(
     ("options", "toml", "marker", "outcome"),
     [
@@ -315,6 +310,9 @@ def test_two_identical_healthy_services_pass_and_say_go(project, healthy, health
         (("--prodready-canary-inconclusive", "no-go"), "", "", "failed"),
         ((), 'canary_inconclusive = "no-go"\n', "", "failed"),
         (("--prodready-canary-inconclusive", "no-go"), "", ', inconclusive="go"', "passed"),
+        # A profile that escalates warnings fails an inconclusive canary too, whatever the policy says.
+        ((), ESCALATING_PROFILE, "", "failed"),
+        ((), ESCALATING_PROFILE, ', inconclusive="go"', "failed"),
     ],
 )
 def test_a_run_too_short_to_decide_follows_the_inconclusive_policy(project, healthy, healthy_too, options, toml, marker, outcome):

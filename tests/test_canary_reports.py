@@ -26,31 +26,20 @@ from pytest_prodready.report.junit import junit_properties
 from pytest_prodready.report.markdown import render
 from pytest_prodready.report.readiness_json import SCHEMA_PATH, SCHEMA_VERSION
 
+from .clocks import ManualClock, source_of
+
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 HOSTILE = "<script>alert(1)</script>"
 BLOCKS, BLOCK_SIZE, WARMUP = 10, 6, 5
 
 
-class FakeClock:
-    """Nanoseconds that move only when a fake request spends them."""
-
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def spend(self, ms: float) -> None:
-        self.now += int(ms * 1_000_000)
-
-
-def service(clock: FakeClock, latencies_ms: Iterator[float], error_every: int = 0) -> Call:
+def service(clock: ManualClock, latencies_ms: Iterator[float], error_every: int = 0) -> Call:
     """A fake side: each request takes the next latency; every ``error_every``-th one fails."""
     count = [0]
 
     def call(left_s: float) -> str | None:
         count[0] += 1
-        clock.spend(next(latencies_ms))
+        clock.spend_ms(next(latencies_ms))
         if error_every and count[0] % error_every == 0:
             return f"HTTP 503 GET /search?q={HOSTILE}"
         return None
@@ -64,7 +53,7 @@ def canary_figures(
 ) -> dict[str, Any]:
     """The figures the real sampler and judgement make of two fake services (``spec_args`` override the spec)."""
     spec = CanarySpec(**{"blocks": BLOCKS, "block_size": BLOCK_SIZE, "warmup": WARMUP, **spec_args})
-    clock = FakeClock()
+    clock = ManualClock()
     calls = {
         BASELINE: service(clock, base_ms, base_errors_every),
         CANDIDATE: service(clock, cand_ms, cand_errors_every),
@@ -309,26 +298,11 @@ def test_no_canary_cases_no_canary_sections():
     assert "Canary" not in render(doc) and "prodready-canary" not in "".join(summary_blocks(doc))
 
 
-FAKE_CLOCK = '''
-import pytest
-
-
-class FakeClock:
-    """Time moves only when a request spends it."""
-
-    def __init__(self):
-        self.now = 0
-
-    def __call__(self):
-        return self.now
-
-    def spend(self, ms):
-        self.now += int(ms * 1_000_000)
-
+FAKE_CLOCK = "import pytest\n\n\n" + source_of(ManualClock) + '''
 
 @pytest.fixture
 def prodready_clock():
-    return FakeClock()
+    return ManualClock()
 '''
 
 CANARY_CASES = '''
@@ -341,7 +315,7 @@ def timed(canary, clock, candidate_ms):
     candidate_port = httpx.URL(canary.pair.candidate.url).port
 
     def request(http):
-        clock.spend(candidate_ms if http.base_url.port == candidate_port else 4.0)
+        clock.spend_ms(candidate_ms if http.base_url.port == candidate_port else 4.0)
         return http.get("/search", params={"q": "memory"})
 
     return request

@@ -47,6 +47,8 @@ from pytest_prodready.gates.comparison import (
 from pytest_prodready.gates.thresholds import ThresholdError
 from pytest_prodready.report.redaction import MASK, Redactor
 
+from .clocks import ManualClock, StepClock
+
 WHERE = "test_x.py::test_canary"
 URLS = {"baseline_url": "http://127.0.0.1:8001", "candidate_url": "http://127.0.0.1:8002"}
 
@@ -176,22 +178,6 @@ def test_check_marker_rejects_misuse_naming_the_test(item, needle):
 # --- interleave: ABBA blocks with an injected clock -----------------------------------------
 
 
-class StepClock:
-    """Advances ``step_ns`` on every read; ``jump(ns)`` moves it on once (a request that hung)."""
-
-    def __init__(self, step_ns: int = 1_000_000) -> None:
-        self.step_ns = step_ns
-        self.now = 0
-
-    def __call__(self) -> int:
-        value = self.now
-        self.now += self.step_ns
-        return value
-
-    def jump(self, ns: int) -> None:
-        self.now += ns
-
-
 class FakeService:
     """A side's calls: records the order, takes ``extra_ns`` of clock time, answers per ``answer(i)``."""
 
@@ -291,19 +277,6 @@ def test_a_side_whose_only_successes_lie_outside_the_paired_rounds_is_judged_not
     assert "stopped at the 120 s limit after 3 of 8 blocks" in warning
 
 
-class SpendClock:
-    """Stands still between reads: time moves only when a request ``spend``s it, so what is left is exact."""
-
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def spend(self, seconds: float) -> None:
-        self.now += int(seconds * 1e9)
-
-
 def test_the_deadline_bounds_the_warm_up_too():
     """Each call costs 30 s: four warm-up calls reach the 120 s limit, not 2 x 20 (which took 1,200 s)."""
     clock, log = StepClock(), []
@@ -328,13 +301,13 @@ def test_every_call_is_given_the_seconds_left_and_a_hanging_side_cannot_overrun_
 
     The clock stands still between reads, so at each call the time truly left is known exactly.
     """
-    clock, seen = SpendClock(), []
+    clock, seen = ManualClock(), []
     deadline_ns = 120 * 10**9
 
     def side_call(name: str, takes_s: float, error: str | None):
         def call(left_s: float) -> str | None:
             seen.append((name, left_s, (deadline_ns - clock.now) / 1e9))
-            clock.spend(min(takes_s, left_s))
+            clock.spend_s(min(takes_s, left_s))
             return error
 
         return call

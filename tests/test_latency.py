@@ -175,13 +175,6 @@ def test_second_samples_loop_starts_a_fresh_warmup():
     assert recorder.samples_ms == [2.0, 4.0]
 
 
-def test_record_ms_adds_external_samples():
-    recorder = LatencyRecorder(clock=lambda: 0)
-    recorder.record_ms(3)
-    recorder.record_ms(4.5)
-    assert recorder.samples_ms == [3.0, 4.5]
-
-
 def test_timer_overhead_is_the_median_pair_cost():
     clock = clock_for([5, 100, 1, 3, 4], gap=1000)
     assert measure_timer_overhead(clock, rounds=5) == 4.0

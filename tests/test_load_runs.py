@@ -1,4 +1,6 @@
-"""Load runs for real: locust against the reference HTTP app, gates that fail, interruptions, no orphans.
+"""Load runs for real: locust against the reference HTTP app, gates that fail, no orphans.
+
+Interrupted load runs (Ctrl-C, SIGTERM, a timeout) are tested in ``test_interrupts.py``.
 
 These start servers and locust processes; each run is short (a few
 seconds) and bounded.  Every request goes to 127.0.0.1.
@@ -7,9 +9,6 @@ seconds) and bounded.  Every request goes to 127.0.0.1.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -58,13 +57,6 @@ def live_processes_mentioning(text: str) -> list[psutil.Process]:
         except psutil.Error:
             continue
     return [p for p in found if p.pid != os.getpid()]
-
-
-def wait_until_gone(text: str, timeout_s: float = 10.0) -> list[psutil.Process]:
-    deadline = time.monotonic() + timeout_s
-    while (left := live_processes_mentioning(text)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
 
 
 # API readiness against a running app
@@ -179,59 +171,6 @@ def test_a_non_loopback_host_is_refused_before_any_connection(pytester: pytest.P
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*refusing to send load to '10.0.0.1'*--prodready-allow-remote-load*"])
     assert not list((pytester.path / "bt").rglob("locust.out"))  # locust never started
-
-
-LONG_RUN = f"""
-import signal
-import pytest
-
-@pytest.mark.load(users=10, spawn_rate=10, duration="60s", processes=2)
-def test_long(load_runner, reference_app):
-    load_runner.run({str(LOCUSTFILE)!r}, host=reference_app.base_url, api_key=reference_app.api_key, {QUICK})
-
-@pytest.mark.load(users=10, spawn_rate=10, duration="60s")
-def test_timeout(load_runner, reference_app):
-    def expire(*_):
-        pytest.fail("Timeout (4 s)", pytrace=False)  # what pytest-timeout's signal method does
-
-    signal.signal(signal.SIGALRM, expire)
-    signal.alarm(4)
-    load_runner.run({str(LOCUSTFILE)!r}, host=reference_app.base_url, api_key=reference_app.api_key, {QUICK})
-"""
-
-
-def test_ctrl_c_during_a_load_run_leaves_no_process_behind(pytester: pytest.Pytester):
-    pytester.makepyprojecttoml(INNER_TOML)
-    pytester.makepyfile(test_long=LONG_RUN)
-    basetemp = pytester.path / "bt"
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}", "-k", "test_long"]
-    inner = subprocess.Popen(command, cwd=pytester.path, start_new_session=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(basetemp.rglob("locust.timeline.jsonl")) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        load = [p for p in live_processes_mentioning(str(basetemp)) if "load.agent" in " ".join(p.cmdline())]
-        assert len(load) == 3, "locust master and two workers should be running"
-        os.kill(inner.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches pytest's group only
-        output, _ = inner.communicate(timeout=30)
-    finally:
-        if inner.poll() is None:
-            os.killpg(inner.pid, signal.SIGKILL)
-    assert inner.returncode == pytest.ExitCode.INTERRUPTED, output
-    assert wait_until_gone(str(basetemp)) == []
-
-
-def test_a_timeout_during_a_load_run_leaves_no_process_behind(pytester: pytest.Pytester):
-    pytester.makepyprojecttoml(INNER_TOML)
-    pytester.makepyfile(test_long=LONG_RUN)
-    basetemp = pytester.path / "bt"
-    started = time.monotonic()
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--basetemp={basetemp}", "-k", "test_timeout")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Timeout (4 s)*"])
-    assert time.monotonic() - started < 40
-    assert wait_until_gone(str(basetemp)) == []
 
 
 @pytest.mark.parametrize(

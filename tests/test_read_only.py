@@ -25,12 +25,22 @@ from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide
 from .test_smoke_suite import SMALL_PROJECT, SUITE, build_reference_database
 
 USER_ADAPTER = '''
-from pytest_prodready.reference import create_target
+import os
+from pathlib import Path
+
+from pytest_prodready.reference.factory import open_service
 
 
 async def mine(context):
-    """A user's adapter: here the reference service, so only the policy differs from a default run."""
-    return await create_target(context)
+    """A user's adapter: the reference service over the very file the test hashes (and --prodready-sqlite probes).
+
+    So a write by the target, not only by the SQL probe, changes the hashed bytes.  PRODREADY_TEST_WRITE_ONCE=1
+    makes the adapter write one session first: the test's own proof that it would see such a write.
+    """
+    service = await open_service(Path(os.environ["PRODREADY_TEST_DATABASE"]))
+    if os.environ.get("PRODREADY_TEST_WRITE_ONCE") == "1":
+        await service.create_session("written-by-the-adapter", "readonly-test", "readonly-test")
+    return service
 '''
 READ_ONLY_CASES = 8  # 5 connectivity, EXPLAIN, semantic and hybrid search
 
@@ -77,19 +87,29 @@ def database_hashes(path: Path) -> dict[str, str]:
     return found
 
 
-def test_a_read_only_smoke_run_leaves_the_database_byte_identical(pytester: pytest.Pytester, tmp_path: Path):
-    shutil.copytree(SUITE, pytester.path / "smoke")
+def read_only_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, database: Path) -> pytest.RunResult:
+    """The smoke suite against ``adapters:mine`` (the target over ``database``) with ``--prodready-sqlite database``."""
+    shutil.copytree(SUITE, pytester.path / "smoke", dirs_exist_ok=True)
     pytester.makepyprojecttoml(SMALL_PROJECT)
     pytester.makepyfile(adapters=USER_ADAPTER)
-    database = build_reference_database(tmp_path / "prod")
-    before = database_hashes(database)
-    result = pytester.runpytest_subprocess("smoke", "-p", "no:cacheprovider", "--prodready-target", "adapters:mine",
-                                           "--prodready-sqlite", str(database), timeout=300)
+    monkeypatch.setenv("PRODREADY_TEST_DATABASE", str(database))
+    return pytester.runpytest_subprocess("smoke", "-p", "no:cacheprovider", "--prodready-target", "adapters:mine",
+                                         "--prodready-sqlite", str(database), timeout=300)
+
+
+def assert_unchanged(database: Path, before: dict[str, str]) -> None:
     after = database_hashes(database)
     assert {name: after.get(name) for name in before} == before
     # A WAL reader (mode=ro) leaves SQLite's shared-memory index behind; no page ever reached a new -wal.
     wal = database.with_name(database.name + "-wal")
     assert wal.name in before or not wal.exists() or wal.stat().st_size == 0
+
+
+def test_a_read_only_smoke_run_leaves_the_database_byte_identical(pytester, monkeypatch, tmp_path: Path):
+    database = build_reference_database(tmp_path / "prod")
+    before = database_hashes(database)
+    result = read_only_run(pytester, monkeypatch, database)
+    assert_unchanged(database, before)
     skipped = sum(SMOKE_REQUIREMENTS.values()) - READ_ONLY_CASES
     result.assert_outcomes(passed=READ_ONLY_CASES, skipped=skipped)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -99,6 +119,16 @@ def test_a_read_only_smoke_run_leaves_the_database_byte_identical(pytester: pyte
     assert document["verdict"]["decision"] == "NO-GO"
     held = [case for case in document["cases"] if case["message"].endswith(WRITES_NOT_ALLOWED)]
     assert len(held) == skipped and all(case["outcome"] == "skipped" for case in held)
+
+
+def test_the_byte_comparison_sees_one_write_by_the_target(pytester, monkeypatch, tmp_path: Path):
+    """The check above can fail: the same run, with an adapter that writes one session, changes the hashed file."""
+    database = build_reference_database(tmp_path / "prod")
+    before = database_hashes(database)
+    monkeypatch.setenv("PRODREADY_TEST_WRITE_ONCE", "1")
+    read_only_run(pytester, monkeypatch, database)
+    with pytest.raises(AssertionError):
+        assert_unchanged(database, before)
 
 
 @pytest.mark.asyncio

@@ -16,31 +16,26 @@ from typing import Iterator
 import pytest
 
 from pytest_prodready.load.loopback import RemoteHostError
-from pytest_prodready.wait import Status, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+from pytest_prodready.wait import (
+    MIN_PROBE_S,
+    PROBE_TIMEOUT_S,
+    Status,
+    http_health,
+    neo4j_connects,
+    sqlite_answers,
+    wait_until_ready,
+)
+
+from .clocks import ManualClock
 
 
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def healthy_after(fake: FakeTime, seconds: float):
-    return lambda timeout_s: Status(fake.now >= seconds, "HTTP 200" if fake.now >= seconds else "HTTP 503")
+def healthy_after(fake: ManualClock, seconds: float):
+    return lambda timeout_s: Status(fake.seconds() >= seconds, "HTTP 200" if fake.seconds() >= seconds else "HTTP 503")
 
 
 def test_polls_with_backoff_until_healthy():
-    fake, lines = FakeTime(), []
-    result = wait_until_ready([("http", healthy_after(fake, 3.0))], 120, clock=fake.clock, sleep=fake.sleep,
+    fake, lines = ManualClock(), []
+    result = wait_until_ready([("http", healthy_after(fake, 3.0))], 120, clock=fake.seconds, sleep=fake.sleep,
                               progress=lines.append)
     assert (result.ready, result.attempts, fake.sleeps) == (True, 5, [0.25, 0.5, 1.0, 2.0])
     assert result.last_status == "http: HTTP 200"
@@ -48,17 +43,37 @@ def test_polls_with_backoff_until_healthy():
 
 
 def test_gives_up_at_the_deadline_and_never_sleeps_past_it():
-    fake = FakeTime()
-    result = wait_until_ready([("http", healthy_after(fake, 99.0))], 3, clock=fake.clock, sleep=fake.sleep)
-    assert not result.ready and fake.now == pytest.approx(3.0)
+    fake = ManualClock()
+    result = wait_until_ready([("http", healthy_after(fake, 99.0))], 3, clock=fake.seconds, sleep=fake.sleep)
+    assert not result.ready and fake.seconds() == pytest.approx(3.0)
     assert result.reason() == "target never became ready within 3.0 s (last status: http: HTTP 503)"
 
 
 def test_every_probe_must_be_healthy_at_once():
-    fake = FakeTime()
+    fake = ManualClock()
     probes = [("http", healthy_after(fake, 1.0)), ("sqlite", healthy_after(fake, 2.0))]
-    result = wait_until_ready(probes, 10, clock=fake.clock, sleep=fake.sleep)
-    assert result.ready and fake.now >= 2.0
+    result = wait_until_ready(probes, 10, clock=fake.seconds, sleep=fake.sleep)
+    assert result.ready and fake.seconds() >= 2.0
+
+
+def test_probes_that_use_their_whole_timeout_end_the_wait_at_the_deadline():
+    """Four probes that never answer (each takes all the time it is given) and 3 s to wait.
+
+    Each probe is given the time left when it starts, so the wait ends at the deadline plus the
+    short last looks, not at the deadline plus one whole timeout per probe (3 + 4 x 2 s before).
+    """
+    fake, given = ManualClock(), []
+
+    def never_answers(timeout_s: float) -> Status:
+        given.append(timeout_s)
+        fake.spend_s(timeout_s)
+        return Status(False, "no answer")
+
+    result = wait_until_ready([(name, never_answers) for name in ("http", "baseline", "sqlite", "neo4j")], 3,
+                              clock=fake.seconds, sleep=fake.sleep)
+    assert not result.ready
+    assert given[:2] == [2.0, 1.0] and max(given) <= PROBE_TIMEOUT_S
+    assert result.waited_s <= 3 + 4 * MIN_PROBE_S + 1e-9, (result.waited_s, given)
 
 
 def test_a_remote_health_url_is_refused_unless_allowed():

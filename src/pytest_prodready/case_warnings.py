@@ -15,7 +15,6 @@ import pytest
 from .gates.thresholds import ThresholdError, check_severity
 from .markers import MarkerError
 from .readiness_case import figures
-from .severity import case_severity
 
 # Markers whose ``severity=`` applies to the whole case; perf gates express it per limit.
 _CASE_MARKERS = ("smoke", "consistency", "api_readiness", "canary")
@@ -26,8 +25,8 @@ def note(item: pytest.Item, messages: Iterable[str]) -> None:
     figures(item).setdefault("warnings", []).extend(messages)
 
 
-def declared_severity(item: pytest.Item, escalate: bool) -> str:
-    """The case's severity under the active profile; a bad value is a usage error naming the test."""
+def declared_severity(item: pytest.Item) -> str:
+    """The case's declared severity ('fail' unless a marker says 'warn'); a bad value is a usage error naming the test."""
     for name in _CASE_MARKERS:
         marker = item.get_closest_marker(name)
         if marker is not None and "severity" in marker.kwargs:
@@ -35,8 +34,25 @@ def declared_severity(item: pytest.Item, escalate: bool) -> str:
                 declared = check_severity(marker.kwargs["severity"], f"{item.nodeid}: @pytest.mark.{name} severity")
             except ThresholdError as exc:
                 raise MarkerError(str(exc)) from None
-            return case_severity(declared, escalate)
+            return declared
     return "fail"
+
+
+def escalate(report: pytest.TestReport) -> None:
+    """A profile with ``escalate_warnings = true``: every warning of the case fails it.
+
+    The one place the rule is applied, after the case ran: warn-level misses of
+    gates and load limits, a canary's inconclusive under 'go' and a warn rule's
+    miss are all noted on the case as warnings (:func:`note`); they become the
+    failure's message.  A case of severity 'warn' becomes 'fail', so
+    :func:`soften` leaves its failure a failure.
+    """
+    info: dict[str, Any] = report.prodready
+    info["severity"] = "fail"
+    warned = info["figures"].pop("warnings", [])
+    if warned and report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"warnings escalated to failures (escalate_warnings = true): {'; '.join(warned)}"
 
 
 def soften(report: pytest.TestReport) -> None:

@@ -27,8 +27,6 @@ MARKERS = {
     "unless --prodready-allow-writes is given.",
 }
 
-SEVERITIES = ("fail", "warn")
-
 
 class MarkerSource(Protocol):
     """What we need of a pytest item: its closest marker by name."""

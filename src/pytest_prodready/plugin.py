@@ -203,7 +203,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
                     raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(marked)
             check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
-            severity = case_warnings.declared_severity(marked, settings.escalate_warnings)
+            severity = case_warnings.declared_severity(marked)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
@@ -253,8 +253,7 @@ class ReadinessCases:
         if load is not None:
             from .load import evaluation as load_evaluation
 
-            escalate = settings_of(item.config).escalate_warnings
-            _judge(item, load_evaluation.evaluate(*load, escalate=escalate))
+            _judge(item, load_evaluation.evaluate(*load))
         canary_outcome = item.stash.get(CANARY_KEY, None)
         if canary_outcome is not None:
             _judge(item, canary_outcome)
@@ -271,7 +270,10 @@ class ReadinessCases:
 
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
             redactor = redactor_of(item.config)
-            report.prodready = {**info, "figures": dict(case), "message": redactor.text(failure_message(report))}
+            report.prodready = {**info, "figures": dict(case)}
+            if settings_of(item.config).escalate_warnings:
+                case_warnings.escalate(report)
+            report.prodready["message"] = redactor.text(failure_message(report))
             if report.failed:
                 _mask_secrets(report, redactor)
             case_warnings.soften(report)

@@ -2,7 +2,7 @@
 
 Smoke cases, performance gates, consistency rules and load tests all reduce
 to a :class:`CaseResult`, so one verdict and one report serve them all.  The
-record travels as plain data (``to_dict`` / ``from_dict``) because pytest-xdist
+record travels as plain data (``to_dict``) because pytest-xdist
 ships report attributes from workers to the controller as JSON-like values.
 """
 
@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
-# "warned": the case passed but missed a warn level (or failed at severity warn).
-OUTCOMES = ("passed", "warned", "failed", "error", "skipped")
-
 # The worst phase outcome wins when a case's setup, call and teardown disagree.
+# "warned": the case passed but missed a warn level (or failed at severity warn).
 _RANK = {"passed": 0, "warned": 1, "skipped": 2, "failed": 3, "error": 4}
 
 
@@ -38,11 +36,6 @@ class CaseResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CaseResult":
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
 
     def merge_phase(self, outcome: str, duration_s: float, message: str, figures: Mapping[str, Any]) -> None:
         """Fold one phase (setup / call / teardown) into the case's result."""

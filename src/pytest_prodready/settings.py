@@ -145,7 +145,7 @@ class Settings:
                 known = ", ".join(sorted(self.gates))
                 raise ThresholdError(f"{where}: gate {name!r} is not in profile {self.profile!r} (known: {known})")
             base = dict(self.gates[name])
-        return parse_gate({**base, **inline, "name": name or ""}, where, escalate=self.escalate_warnings)
+        return parse_gate({**base, **inline, "name": name or ""}, where)
 
 
 def refuse_empty_values(options: Mapping[str, Any]) -> None:

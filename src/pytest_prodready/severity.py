@@ -7,7 +7,8 @@ levels (``p95_ms = {warn = 200, fail = 500}``).  A gate's or case's
 ``severity`` ("warn" or "fail") moves every level to that severity, and a
 profile's ``escalate_warnings = true`` makes every warning of that profile a
 failure (seed 004: stricter towards production), whatever a gate, rule or
-case declares.  Pure functions: no pytest here.
+case declares; that is applied in one place, to the case's warnings after it
+ran (``case_warnings.escalate``).  Pure functions: no pytest here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple
 
 SEVERITIES = ("fail", "warn")
-WARNED = "warned"
 
 
 class Levels(NamedTuple):
@@ -23,11 +23,6 @@ class Levels(NamedTuple):
 
     warn: float | None = None
     fail: float | None = None
-
-
-def effective(declared: str | None, escalate: bool) -> str | None:
-    """The severity that applies: 'fail' when the profile escalates, else the declared one."""
-    return "fail" if escalate else declared
 
 
 def split(levels: Mapping[str, Levels], severity: str | None) -> tuple[dict[str, float], dict[str, float]]:
@@ -50,8 +45,3 @@ def split(levels: Mapping[str, Levels], severity: str | None) -> tuple[dict[str,
             if level.warn is not None:
                 warn[key] = level.warn
     return fail, warn
-
-
-def case_severity(declared: str | None, escalate: bool) -> str:
-    """A smoke case's or rule's severity under the active profile."""
-    return effective(declared, escalate) or "fail"

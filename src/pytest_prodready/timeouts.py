@@ -17,7 +17,6 @@ from .gates.thresholds import ThresholdError, positive_number
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_QUERY_TIMEOUT_S = 30.0
-KEYS = ("connect_timeout", "query_timeout")
 
 
 class TimeoutSettingError(ValueError):

@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 from .load.loopback import check_target
 
 NEO4J_USER_ENV, NEO4J_PASSWORD_ENV = "PRODREADY_NEO4J_USER", "PRODREADY_NEO4J_PASSWORD"
-PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_S = 2.0  # the most one probe is given
+MIN_PROBE_S = 0.05  # what a probe is given once the deadline has passed: one quick last look
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,19 @@ def wait_until_ready(
     first_delay_s: float = 0.25,
     max_delay_s: float = 2.0,
 ) -> WaitResult:
-    """Poll every probe until all are healthy at once, or the deadline passes.
+    """Poll the probes, one after another, until all are healthy in the same round, or the deadline passes.
 
     The delay between rounds doubles up to ``max_delay_s`` and never sleeps
-    past the deadline, so a run that gives up does so on time.
+    past the deadline.  Each probe is given at most ``PROBE_TIMEOUT_S`` and
+    never more than the time left when it starts (``MIN_PROBE_S`` once that
+    is gone), so a round started just before the deadline cannot overrun it
+    by a full timeout per probe: a run that gives up does so on time.
     """
     start = clock()
     delay, attempts = first_delay_s, 0
     while True:
         attempts += 1
-        left = deadline_s - (clock() - start)
-        statuses = [(name, probe(max(min(left, PROBE_TIMEOUT_S), 0.05))) for name, probe in probes]
+        statuses = [(name, probe(_budget(deadline_s - (clock() - start)))) for name, probe in probes]
         summary = "; ".join(f"{name}: {status.detail}" for name, status in statuses)
         elapsed = clock() - start
         if all(status.healthy for _, status in statuses):
@@ -79,6 +82,11 @@ def wait_until_ready(
             return WaitResult(False, clock() - start, attempts, summary)
         sleep(delay)
         delay = min(delay * 2, max_delay_s)
+
+
+def _budget(left_s: float) -> float:
+    """Seconds one probe may take: the time left, within [MIN_PROBE_S, PROBE_TIMEOUT_S]."""
+    return max(min(left_s, PROBE_TIMEOUT_S), MIN_PROBE_S)
 
 
 def http_health(base_url: str, *, allow_remote: bool = False) -> Probe:

@@ -108,8 +108,7 @@ async def test_background_sync_bounded_and_survives_failures():
 
     poller = BackgroundSync(Flaky(), Path("."), interval=0.001, max_runs=3)
     poller.start()
-    await poller.wait_for_runs(3, timeout=5)
-    await asyncio.sleep(0.02)
+    await poller.wait_finished(timeout=5)  # ends by itself after max_runs, without stop()
     assert (poller.runs, poller.failures, poller.running) == (3, 1, False)
     assert isinstance(poller.last_error, OSError)
     await poller.stop()

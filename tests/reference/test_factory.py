@@ -51,6 +51,23 @@ async def test_create_target_with_tiny_volume(tmp_path):
 
 
 @pytest.mark.asyncio
+async def test_every_adapter_method_is_its_stores_own(tmp_path):
+    """The service hands each protocol method to the store that owns it; an unknown name is an AttributeError."""
+    from pytest_prodready.reference.service import _OWNERS
+    from pytest_prodready.target import _protocol_methods
+
+    service = await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
+    try:
+        assert set(_protocol_methods()) - {"close"} <= set(_OWNERS)
+        for name, store in _OWNERS.items():
+            assert getattr(service, name).__self__ is getattr(service, store), name
+        with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
+            service.no_such_method
+    finally:
+        await service.close()
+
+
+@pytest.mark.asyncio
 async def test_create_target_twice_in_one_workdir_starts_fresh(tmp_path):
     context = TargetContext(workdir=tmp_path, options={"volume": None})
     first = await create_target(context)

@@ -35,11 +35,10 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class CanaryPair:
-    """Baseline and candidate; ``embedded`` when both are the shipped reference app."""
+    """Baseline and candidate."""
 
     baseline: Endpoint
     candidate: Endpoint
-    embedded: bool = False
 
 
 def from_urls(baseline_url: str | None, target_url: str | None, environ: Mapping[str, str]) -> CanaryPair | None:
@@ -66,4 +65,4 @@ def embedded_pair(workdir: Path, volume: Mapping[str, int] | None = None) -> Ite
             stack.enter_context(reference_server(workdir / name, volume=volume))
             for name in ("canary-baseline", "canary-candidate")
         ]
-        yield CanaryPair(*(Endpoint(app.base_url, app.api_key) for app in apps), embedded=True)
+        yield CanaryPair(*(Endpoint(app.base_url, app.api_key) for app in apps))

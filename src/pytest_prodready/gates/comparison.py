@@ -9,8 +9,8 @@ target therefore does not flap, and a short run never fails by luck.
 
 Latencies measured one after another are not independent: a noisy
 neighbour slows a whole stretch of them.  Resampling single samples then
-gives intervals far too narrow (identical services measured "+13 %, CI
-+5 .. +16 %").  So the bootstrap resamples *blocks* of consecutive samples,
+gives intervals far too narrow: identical services can come out "regressed"
+with an interval that excludes zero.  So the bootstrap resamples *blocks* of consecutive samples,
 and for a live canary whole *rounds* (one baseline block and the candidate
 block measured next to it, together), which keeps what the machine did to
 both sides paired.
@@ -135,28 +135,6 @@ def compare_percentile_blocks(
         metric=f"p{q:g}", baseline=point_a, candidate=point_b, change=100.0 * (point_b / max(point_a, 1e-12) - 1.0),
         low=low, high=high, bound=bound_pct, confidence=confidence, decision=decide(low, high, bound_pct, enough),
     )
-
-
-def compare_error_rate(
-    baseline: tuple[int, int],
-    candidate: tuple[int, int],
-    *,
-    bound_points: float = 5.0,
-    confidence: float = DEFAULT_CONFIDENCE,
-    resamples: int = DEFAULT_RESAMPLES,
-    seed: int = 0,
-) -> Comparison:
-    """Difference of error rates in percentage points, (errors, requests) per side, bootstrapped."""
-    import numpy as np
-
-    (errors_a, total_a), (errors_b, total_b) = baseline, candidate
-    _check_counts([baseline, candidate])
-    rng = np.random.default_rng(seed)
-    rate_a, rate_b = errors_a / total_a, errors_b / total_b
-    boot_a = rng.binomial(total_a, rate_a, resamples) / total_a
-    boot_b = rng.binomial(total_b, rate_b, resamples) / total_b
-    enough = min(total_a, total_b) >= MIN_SAMPLES
-    return _rate_comparison(rate_a, rate_b, boot_a, boot_b, enough, bound_points, confidence)
 
 
 def compare_error_rate_blocks(

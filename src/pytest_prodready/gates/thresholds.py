@@ -45,34 +45,72 @@ class GateSpec:
         }
 
 
-_NUMBER_KEYS = LATENCY_KEYS + ("min_ops_per_s",)
 _COUNT_KEYS = {"samples": 1, "warmup": 0, "concurrency": 1}
 GATE_KEYS = tuple(f.name for f in fields(GateSpec) if f.name != "warn_limits") + ("severity",)
 
 
-def parse_gate(raw: Mapping[str, Any], where: str, *, escalate: bool = False) -> GateSpec:
+def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
     """Build a GateSpec from marker kwargs or a config table; ``where`` prefixes errors.
 
     A limit is a number (fail level) or ``{warn = .., fail = ..}``; ``severity``
-    and a profile's ``escalate_warnings`` (``escalate``) move levels between
-    warn and fail, as :mod:`.severity` explains.
+    moves levels between warn and fail, as :mod:`.severity` explains (a
+    profile's ``escalate_warnings`` is applied to the case's warnings, in
+    :func:`..case_warnings.escalate`).
     """
     values: dict[str, Any] = {}
-    levels: dict[str, severities.Levels] = {}
+    limits = parse_limits(raw, _GATE_LIMITS, where)
     for key, value in raw.items():
-        if key in _NUMBER_KEYS:
-            levels[key] = parse_levels(value, f"{where}: {key}", higher_is_worse=key != "min_ops_per_s")
-        elif key == "severity":
-            check_severity(value, f"{where}: severity")
-        elif key in _COUNT_KEYS:
+        if key in _GATE_LIMITS or key == "severity":
+            continue
+        if key in _COUNT_KEYS:
             values[key] = whole_number(value, _COUNT_KEYS[key], f"{where}: {key}")
         elif key == "name":
             values[key] = str(value)
         else:
             allowed = ", ".join(k for k in GATE_KEYS if k != "name")
             raise ThresholdError(f"{where}: unknown threshold key {key!r} (expected one of: {allowed})")
-    fail, warn = severities.split(levels, severities.effective(raw.get("severity"), escalate))
-    return GateSpec(**values, **fail, warn_limits=warn)
+    return GateSpec(**values, **limits.fail_values(), warn_limits=limits.warn)
+
+
+@dataclass(frozen=True)
+class LimitKind:
+    """How one limit is read: the check of its numbers, and which way a measurement is worse."""
+
+    number: Callable[[Any, str], float] | None = None  # default: a positive number
+    higher_is_worse: bool = True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits given, each at its fail and / or warn level once ``severity`` moved them."""
+
+    given: tuple[str, ...]
+    fail: dict[str, float]
+    warn: dict[str, float]
+
+    def fail_values(self) -> dict[str, float | None]:
+        """Every given limit's fail level; None for one left with a warn level only."""
+        return {key: self.fail.get(key) for key in self.given}
+
+
+def parse_limits(raw: Mapping[str, Any], kinds: Mapping[str, LimitKind], where: str) -> Limits:
+    """The warn / fail limits among ``raw``'s keys: the one limits model of performance gates and load runs.
+
+    Each key of ``kinds`` found in ``raw`` is a number (its fail level) or
+    ``{warn = .., fail = ..}``; ``raw["severity"]``, when given, moves the
+    levels (:func:`..severity.split`).  Other keys are the caller's to read.
+    """
+    levels = {
+        key: parse_levels(value, f"{where}: {key}", higher_is_worse=kinds[key].higher_is_worse, number=kinds[key].number)
+        for key, value in raw.items()
+        if key in kinds
+    }
+    severity = check_severity(raw["severity"], f"{where}: severity") if "severity" in raw else None
+    fail, warn = severities.split(levels, severity)
+    return Limits(tuple(levels), fail, warn)
+
+
+_GATE_LIMITS = {key: LimitKind() for key in LATENCY_KEYS} | {"min_ops_per_s": LimitKind(higher_is_worse=False)}
 
 
 def parse_levels(

@@ -8,18 +8,16 @@ from .results import LoadResult
 from .thresholds import LoadSpec
 
 
-def evaluate(spec: LoadSpec, result: LoadResult, *, escalate: bool = False) -> GateOutcome:
+def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
     """Figures for the reports and, when a limit was missed, a one-line reason with context.
 
     ``error ratio 10.2 % > 1 %; p95 231 ms > 200 ms (1,950 req, 97.5 req/s)``.
-    Warn-level misses are warnings, or failures when the profile escalates them.
+    Warn-level misses are warnings (a profile that escalates them fails the case: ``case_warnings.escalate``).
     """
     figures = {"load": {**result.to_dict(), "plan": spec.plan()}, "limits": spec.limits(),
                "warn_limits": dict(spec.warn_limits)}
     misses = thresholds.check(spec, result)
     warned = [] if misses else thresholds.missed(spec.warn_limits, result)
-    if escalate:
-        misses, warned = misses + warned, []
     failures = [f"{'; '.join(misses)} ({result.context()})"] if misses else []
     warnings = [f"{'; '.join(warned)} (warning level; {result.context()})"] if warned else []
     return GateOutcome(figures=figures, failures=failures, warnings=warnings)

@@ -11,8 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .. import severity as severities
-from ..gates.thresholds import ThresholdError, check_severity, fraction, parse_levels, positive_number, whole_number
+from ..gates.thresholds import LimitKind, ThresholdError, fraction, parse_limits, positive_number, whole_number
 
 if TYPE_CHECKING:
     from .results import LoadResult
@@ -65,29 +64,28 @@ class LoadSpec:
 SPEC_KEYS = tuple(f.name for f in fields(LoadSpec) if f.name != "warn_limits") + ("severity",)
 _COUNTS = {"users": 1, "max_requests": 1, "processes": 1, "stop_timeout_s": 0}
 _ALIASES = {"duration": "duration_s", "stop_timeout": "stop_timeout_s"}
+_LIMITS = {"max_error_ratio": LimitKind(number=fraction)} | {key: LimitKind() for key in LATENCY_LIMITS} | {
+    "min_rps": LimitKind(higher_is_worse=False)
+}
 
 
 def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
     """Build a LoadSpec from marker kwargs (and ``run()`` overrides); ``where`` prefixes errors."""
     values: dict[str, Any] = {}
-    levels: dict[str, severities.Levels] = {}
+    if raw.get("max_error_ratio", 0) is None:  # None: no error-ratio limit at all
+        values["max_error_ratio"] = None
+    limits = parse_limits({k: v for k, v in raw.items() if k not in values}, _LIMITS, where)
     for given, value in raw.items():
         key = _ALIASES.get(given, given)
         label = f"{where}: {given}"
+        if key in _LIMITS or key == "severity":
+            continue
         if key in _COUNTS:
             values[key] = whole_number(value, _COUNTS[key], label)
         elif key == "duration_s":
             values[key] = parse_duration(value, label)
-        elif key == "max_error_ratio" and value is None:
-            values[key] = None
-        elif key == "max_error_ratio":
-            levels[key] = parse_levels(value, label, number=fraction)
-        elif key in (*LATENCY_LIMITS, "min_rps"):
-            levels[key] = parse_levels(value, label, higher_is_worse=key != "min_rps")
         elif key == "spawn_rate":
             values[key] = positive_number(value, label)
-        elif key == "severity":
-            check_severity(value, label)
         elif key == "steady_state":
             values[key] = _flag(value, label)
         elif key == "name":
@@ -95,8 +93,7 @@ def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
         else:
             allowed = ", ".join(sorted({*SPEC_KEYS, *_ALIASES} - {"name", *_ALIASES.values()}))
             raise ThresholdError(f"{where}: unknown load key {given!r} (expected one of: {allowed})")
-    fail, warn = severities.split(levels, raw.get("severity"))
-    return LoadSpec(**values, **{key: fail.get(key) for key in levels}, warn_limits=warn)
+    return LoadSpec(**values, **limits.fail_values(), warn_limits=limits.warn)
 
 
 def parse_duration(value: Any, where: str) -> int:

@@ -12,8 +12,6 @@ from .connections import Database, fetch_all
 from .namespaces import prefix_clause
 from .tasks import SYSTEM_TASK_ID
 
-MEMORY_OPERATIONS = ("create", "update", "delete", "consolidate")
-
 INSERT_AUDIT_SQL = """
 INSERT INTO audit (timestamp, agent_id, task_id, action_type, action_data, result,
                    memory_operation_type, memory_namespace, memory_entry_id)

@@ -312,6 +312,11 @@ class BackgroundSync:
         """Block until at least ``count`` polls have completed (for tests and health probes)."""
         await asyncio.wait_for(self._wait_runs(count), timeout)
 
+    async def wait_finished(self, timeout: float | None = None) -> None:
+        """Block until the poller has ended by itself (``max_runs`` polls done); a poller never started is finished."""
+        if self._task is not None:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+
     async def _wait_runs(self, count: int) -> None:
         async with self._progress:
             await self._progress.wait_for(lambda: self.runs >= count)

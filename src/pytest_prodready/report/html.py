@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from ..gates.comparison import interval_text
 from . import charts
+from . import rows as shared_rows
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
 GO, NO_GO, WARN = "#1a7f37", "#cf222e", "#9a6700"
@@ -72,19 +73,16 @@ def _executive_summary(document: Mapping[str, Any]) -> str:
 
 
 def _categories(categories: Iterable[Mapping[str, Any]]) -> str:
-    rows = [
-        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"] + c["errors"],
-         c["skipped"], _category_state(c))
-        for c in categories
-    ]
-    return _table("prodready-categories", "Categories",
-                  ("domain", "category", "passed / required", "warned", "failed", "skipped", "result"), rows)
+    rows = [(*shared_rows.category_cells(c), _category_state(c)) for c in categories]
+    return _table("prodready-categories", "Categories", shared_rows.CATEGORY_HEAD, rows)
+
+
+_CATEGORY_CLASSES = {shared_rows.READY: "ok", shared_rows.READY_WARNED: "warn", shared_rows.NOT_READY: "bad"}
 
 
 def _category_state(category: Mapping[str, Any]) -> "_Markup":
-    if category["ready"] and category["warned"]:
-        return _badge("warn", "ready, with warnings")
-    return _state(category["ready"], "ready", "not ready")
+    state = shared_rows.category_state(category)
+    return _badge(_CATEGORY_CLASSES[state], state)
 
 
 def _warning_list(warnings: Iterable[Mapping[str, str]]) -> str:
@@ -102,7 +100,7 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
         lat, limits, warn_limits = fig["latency"], fig.get("limits", {}), fig.get("warn_limits", {})
         cells = " ".join(
             f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
-            for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+            for key in shared_rows.GATE_FIGURES
         )
         parts.append(
             f'<div class="prodready-gate" data-case="{escape(case["nodeid"])}">'

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from . import rows as shared_rows
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 from .redaction import Redactor
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-_GATE_FIGURES = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 
 def render(document: Mapping[str, Any]) -> str:
@@ -63,19 +63,15 @@ def _headline(document: Mapping[str, Any]) -> str:
 
 
 def _categories(categories: Sequence[Mapping[str, Any]]) -> str:
-    rows = [
-        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"], c["errors"],
-         c["skipped"], _category_state(c))
-        for c in categories
-    ]
-    return _table("Categories", ("domain", "category", "passed / required", "warned", "failed", "errors", "skipped",
-                                 "result"), rows)
+    return _table("Categories", shared_rows.CATEGORY_HEAD, [(*shared_rows.category_cells(c), _category_state(c)) for c in categories])
+
+
+_CATEGORY_MARKS = {shared_rows.READY: "✅", shared_rows.READY_WARNED: "⚠️", shared_rows.NOT_READY: "❌"}
 
 
 def _category_state(category: Mapping[str, Any]) -> str:
-    if not category["ready"]:
-        return "❌ not ready"
-    return "⚠️ ready, with warnings" if category["warned"] else "✅ ready"
+    state = shared_rows.category_state(category)
+    return f"{_CATEGORY_MARKS[state]} {state}"
 
 
 def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
@@ -86,7 +82,7 @@ def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
 def _gates(cases: Sequence[Mapping[str, Any]]) -> str:
     rows = [
         (f"`{c['nodeid']}`", c["figures"].get("gate") or "inline", c["figures"]["latency"]["n"],
-         *(f"{c['figures']['latency'][key]:.2f}" for key in _GATE_FIGURES),
+         *(f"{c['figures']['latency'][key]:.2f}" for key in shared_rows.GATE_FIGURES),
          _limits(c["figures"].get("limits", {}), c["figures"].get("warn_limits", {})), c["outcome"])
         for c in cases
     ]
