@@ -3,8 +3,7 @@
 The clock is injected (a callable returning nanoseconds) so that tests of
 timing logic never depend on the speed of the machine running them.  numpy
 is imported inside the functions that take percentiles, so importing this
-module does not load it.  (The plugin as a whole still does today: its stash
-keys import the reference service, which needs numpy at import.)
+module does not load it (tests/test_silent.py checks that a dormant run never loads numpy).
 """
 
 from __future__ import annotations
