@@ -29,6 +29,7 @@ from .load.readiness import ReadinessFactory
 from .load.server import RunningServer, ServerStartError, reference_server
 from .markers import gate_arguments
 from .settings import Settings
+from .statement_capture import StatementLog
 from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
 
 CANARY_LOCK_FILE = "prodready-canary.lock"  # shared by the xdist workers of a run (their basetemps' parent)
@@ -95,9 +96,26 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
     return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
 
 
+@pytest.fixture(scope="session")
+def statement_log() -> Iterator[StatementLog]:
+    """The SQL and the connections of the in-process target, captured for the whole session.
+
+    ``with statement_log.window() as seen: await target.get_session(...)`` then
+    ``seen.reads()`` gives the distinct read statements the target issued;
+    ``statement_log.connections()`` the connections it opened (see
+    :mod:`pytest_prodready.statement_capture`).
+    """
+    log = StatementLog()
+    log.install()
+    try:
+        yield log
+    finally:
+        log.uninstall()
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(
-    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory, statement_log: StatementLog
 ) -> AsyncIterator[MemoryServiceTarget]:
     """The system under test, behind the :class:`~pytest_prodready.target.MemoryServiceTarget` contract.
 
@@ -119,7 +137,9 @@ async def target(
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -> AsyncIterator[SQLiteProbe]:
+async def sqlite_db(
+    prodready_settings: Settings, target: MemoryServiceTarget, statement_log: StatementLog
+) -> AsyncIterator[SQLiteProbe]:
     """A read-only probe of the SQLite database behind the target.
 
     ``--prodready-sqlite PATH`` points it at an existing file instead; the
@@ -130,7 +150,8 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
         pytest.fail("no SQLite database to check: the target has none; pass --prodready-sqlite PATH", pytrace=False)
     probe = SQLiteProbe(path, prodready_settings.timeouts.query_s)
     try:
-        await probe.open()
+        with statement_log.ignoring():
+            await probe.open()
     except ProbeError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     try:

@@ -27,6 +27,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     readiness_figures,
     reference_app,
     sqlite_db,
+    statement_log,
     target,
 )
 from . import case_warnings
