@@ -19,6 +19,7 @@ from .canary.pair import CanaryPair, PairError, embedded_pair, from_urls
 from .canary.runner import CanaryRun
 from .canary.spec import parse_canary
 from .checks.assertions import Consistency
+from .checks.schema_expectation import SchemaExpectation, reference_expectation
 from .checks.sqlite import ProbeError, SQLiteProbe
 from .gates.evaluation import GateOutcome
 from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
@@ -158,6 +159,12 @@ async def sqlite_db(
         yield probe
     finally:
         await probe.close()
+
+
+@pytest.fixture(scope="session")
+def expected_schema(prodready_settings: Settings) -> SchemaExpectation:
+    """The schema the target must have: ``[tool.prodready.schema]``, else the reference schema."""
+    return prodready_settings.schema or reference_expectation()
 
 
 @pytest.fixture

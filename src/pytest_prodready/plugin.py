@@ -20,6 +20,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     canary_pair,
     consistency,
     corpus_dir,
+    expected_schema,
     latency,
     load_runner,
     prodready_clock,

@@ -20,6 +20,7 @@ from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .canary.pair import MISSING_TARGET
 from .canary.spec import INCONCLUSIVE_POLICIES
+from .checks.schema_expectation import SchemaConfigError, SchemaExpectation, from_config as schema_from_config
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -75,6 +76,16 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "canary_inconclusive": {"enum": list(INCONCLUSIVE_POLICIES)},
         "connect_timeout": {"type": "number"},
         "query_timeout": {"type": "number"},
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "ddl": {"type": "string", "minLength": 1},
+                "tables": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "json_columns": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "pragmas": {"type": "object"},
+            },
+        },
         "volume": {
             "type": "object",
             "additionalProperties": False,
@@ -128,6 +139,7 @@ class Settings:
     target_url: str | None = None
     baseline_url: str | None = None
     canary_inconclusive: str = "go"
+    schema: SchemaExpectation | None = None  # None: the reference schema, built when a case asks
 
     @property
     def uses_reference(self) -> bool:
@@ -244,6 +256,11 @@ def resolve(
     if inconclusive is not None and inconclusive not in INCONCLUSIVE_POLICIES:
         raise SettingsError(f"--prodready-canary-inconclusive: expected 'go' or 'no-go', got {inconclusive!r}")
 
+    try:
+        schema = schema_from_config(table["schema"], rootdir) if "schema" in table else None
+    except SchemaConfigError as exc:
+        raise SettingsError(str(exc)) from exc
+
     requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
     for domain, counts in table.get("require", {}).items():
         requirements[domain] = dict(counts)  # a domain's table replaces the shipped one
@@ -271,6 +288,7 @@ def resolve(
         target_url=target_url,
         baseline_url=baseline_url,
         canary_inconclusive=inconclusive or "go",
+        schema=schema,
     )
 
 
