@@ -15,10 +15,15 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 MEMORY_TYPES = ("semantic", "episodic", "procedural")
+
+# The row key whose value callers pass back as ``expected_last_update``,
+# unless the target names another (``concurrency_token = "version"``).
+DEFAULT_CONCURRENCY_TOKEN = "last_update_time"
 
 
 class TargetError(Exception):
@@ -95,6 +100,28 @@ class MemoryServiceTarget(Protocol):
     ``state``, ``namespace``, ``key``, ``value``, ``version`` ...), with JSON
     columns already decoded.  ``database_path`` names the SQLite file behind
     the service when there is one, so SQL-level checks can inspect it.
+
+    What the suite holds every target to (and what it leaves open):
+
+    - Timestamps are ISO-8601 text (or epoch seconds) at any resolution; they
+      never go backwards, they need not change within a second.
+    - ``update_session_state`` merges ``changes`` into the state; two
+      concurrent calls both survive.  ``expected_last_update`` is the value
+      of the row's concurrency token as the caller read it
+      (``last_update_time``, or the key a target names in an optional
+      ``concurrency_token`` attribute, e.g. ``"version"``); a moved token
+      raises :class:`ConcurrentUpdateError`.
+    - ``update_memory`` adds version N+1, carrying ``memory_type`` and
+      ``created_by`` over; ``get_memory`` and ``search_memories`` return the
+      current version of each key only; ``get_memory_history`` returns every
+      version, superseded ones included, sorted by ``version``, oldest first
+      or newest first (either order; nothing else).
+    - Invalid input (text that is not JSON, NaN, a value JSON cannot encode,
+      an unknown memory type, an unknown session) is refused by raising any
+      exception, and nothing of it is stored.
+    - An operation the system does not have raises ``NotImplementedError``
+      (or is left out of an optional ``capabilities`` set): its case is
+      reported ``unsupported``, never passed.
     """
 
     database_path: Path | None
@@ -155,6 +182,19 @@ class MemoryServiceTarget(Protocol):
     async def hybrid_search(self, query: str, limit: int = 10) -> list[SearchHit]: ...
 
     async def close(self) -> None: ...
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A target's timestamp as an aware datetime: ISO-8601 text (naive means UTC) or epoch seconds."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def concurrency_token(target: Any, row: Mapping[str, Any]) -> Any:
+    """The value to pass back as ``expected_last_update`` for ``row``."""
+    return row[getattr(target, "concurrency_token", DEFAULT_CONCURRENCY_TOKEN)]
 
 
 TargetFactory = Callable[[TargetContext], "MemoryServiceTarget | Awaitable[MemoryServiceTarget]"]
