@@ -7,6 +7,7 @@ or a ``--prodready*`` option was given.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any, Generator
@@ -36,6 +37,7 @@ from .readiness_wait import ReadinessWait, add_options as add_wait_options
 from .gates import evaluation
 from .interrupts import SigtermGuard
 from . import read_only
+from . import where_ran
 from .gates.evaluation import GateOutcome
 from .gates.thresholds import ThresholdError
 from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
@@ -158,6 +160,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
+            if where_ran.on_reference(settings.sqlite is not None, settings.uses_reference, _fixtures(item)):
+                item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
         if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
             item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
 
@@ -192,6 +196,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     return result
 
 
+def _fixtures(item: pytest.Item) -> tuple[str, ...]:
+    """The fixtures the test itself asks for (``sqlite_db`` needs ``target`` too, but only to find the file)."""
+    function = getattr(item, "obj", None)
+    try:
+        return tuple(inspect.signature(function).parameters) if callable(function) else ()
+    except (TypeError, ValueError):
+        return tuple(getattr(item, "fixturenames", ()))
+
+
 def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
     """Attach an outcome's figures to the case, and fail it when a limit was missed."""
     item.stash.setdefault(FIGURES_KEY, {}).update(outcome.figures)
@@ -210,6 +223,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
         redactor = item.config.stash[REDACTOR_KEY]
         report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
+        if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
+            report.prodready["unsupported"] = True
+            report.prodready["message"] = redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}")
         if report.failed:
             _mask_secrets(report, redactor)
         case_warnings.soften(report)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 
 from .gates import baseline as baselines
-from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
+from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .canary.pair import MISSING_TARGET
 from .canary.spec import INCONCLUSIVE_POLICIES
@@ -99,7 +99,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "properties": {"escalate_warnings": {"type": "boolean"}},
+                "properties": {
+                    "escalate_warnings": {"type": "boolean"},
+                    "waive_unsupported": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                },
                 "additionalProperties": {"type": "object"},
             },
         },
@@ -139,6 +142,7 @@ class Settings:
     target_url: str | None = None
     baseline_url: str | None = None
     canary_inconclusive: str = "go"
+    waived: frozenset[str] = frozenset()  # the profile's waive_unsupported case names
     schema: SchemaExpectation | None = None  # None: the reference schema, built when a case asks
 
     @property
@@ -215,6 +219,7 @@ def resolve(
 
     profiles = merged_profiles(table.get("profiles", {}))
     escalations = {name: bool(gates.pop(ESCALATE_KEY, False)) for name, gates in profiles.items()}
+    waivers = {name: frozenset(gates.pop(WAIVE_KEY, ())) for name, gates in profiles.items()}
     profile = profile or DEFAULT_PROFILE
     if profile not in profiles:
         raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
@@ -282,6 +287,7 @@ def resolve(
         max_regression_pct=bound_pct,
         regression_metric=metric,
         escalate_warnings=escalations[profile],
+        waived=waivers[profile],
         summary_md=summary_base / summary_md if summary_md else None,
         allow_writes=bool(pick("prodready_allow_writes")[0]),
         timeouts=timeouts,

@@ -222,7 +222,43 @@ async def build_target(spec: str, context: TargetContext) -> MemoryServiceTarget
     missing = [name for name in _protocol_methods() if not callable(getattr(target, name, None))]
     if missing:
         raise TargetLoadError(f"target {spec!r} lacks {', '.join(missing)}")
+    declared = getattr(target, "capabilities", None)
+    if declared is not None:
+        unknown = sorted(set(declared) - set(_protocol_methods()) - set(OPTIONAL_OPERATIONS))
+        if unknown:
+            raise TargetLoadError(f"target {spec!r} declares unknown capabilities: {', '.join(unknown)}")
+        return CapabilityLimited(target, frozenset(declared))  # type: ignore[return-value]
     return target
+
+
+# Operations a target may offer beyond the protocol; a case that needs one it lacks is "unsupported".
+OPTIONAL_OPERATIONS = ("background_sync", "hot_queries")
+
+
+class CapabilityLimited:
+    """A target that declared ``capabilities``: any other operation raises NotImplementedError.
+
+    So a case needing an operation the system does not have is reported
+    ``unsupported`` (its own outcome), not as a broken feature.
+    """
+
+    def __init__(self, target: Any, capabilities: frozenset[str]) -> None:
+        self._target = target
+        self._capabilities = capabilities
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name in ("close", "capabilities") or name.startswith("_") or not callable(value):
+            return value
+        if name not in self._capabilities:
+            if name in OPTIONAL_OPERATIONS:
+                raise AttributeError(name)
+
+            def unsupported(*args: Any, **kwargs: Any) -> Any:
+                raise NotImplementedError(f"{name} is not among the target's declared capabilities")
+
+            return unsupported
+        return value
 
 
 def _protocol_methods() -> list[str]:

@@ -110,7 +110,10 @@ async def test_memory_consolidation_resolves_conflicts(target, unique):
     assert (await target.get_memory(namespace, "editor"))["value"] == "emacs"
     history = versions(await target.get_memory_history(namespace, "editor"))
     assert history == [(1, "vim"), (2, "emacs")], f"history must keep every version after consolidation: {history}"
-    again = await target.update_memory(namespace, "editor", "helix")
+    try:
+        again = await target.update_memory(namespace, "editor", "helix")
+    except Exception as exc:
+        pytest.fail(f"wrong version after consolidation: the next update failed with {exc!r}", pytrace=False)
     assert again["version"] == 3, f"wrong version after consolidation: an update gave version {again['version']}, not 3"
 
 

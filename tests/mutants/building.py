@@ -22,9 +22,12 @@ from pytest_prodready.target import TargetContext
 Customise = Callable[[ReferenceService], None]
 
 
-async def connect(path: Path, pragmas: Mapping[str, Any] = PRAGMAS) -> aiosqlite.Connection:
-    """A connection as the reference opens it, with the given pragmas instead of the production ones."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+async def connect(path: Path, pragmas: Mapping[str, Any] = PRAGMAS, timeout_s: float = 5.0) -> aiosqlite.Connection:
+    """A connection as the reference opens it, with the given pragmas instead of the production ones.
+
+    ``timeout_s`` is sqlite3's own busy timeout (5 s by default), which PRAGMA busy_timeout then overrides.
+    """
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=timeout_s)
     conn.row_factory = sqlite3.Row
     for name, value in pragmas.items():
         await conn.execute(f"PRAGMA {name} = {value}")
@@ -33,10 +36,10 @@ async def connect(path: Path, pragmas: Mapping[str, Any] = PRAGMAS) -> aiosqlite
 
 async def open_database(
     path: Path, writer_pragmas: Mapping[str, Any] = PRAGMAS, reader_pragmas: Mapping[str, Any] | None = None,
-    database_class: type[Database] = Database,
+    database_class: type[Database] = Database, timeout_s: float = 5.0,
 ) -> Database:
-    writer = await connect(path, writer_pragmas)
-    readers = [await connect(path, writer_pragmas if reader_pragmas is None else reader_pragmas)
+    writer = await connect(path, writer_pragmas, timeout_s)
+    readers = [await connect(path, writer_pragmas if reader_pragmas is None else reader_pragmas, timeout_s)
                for _ in range(DEFAULT_READERS)]
     return database_class(path, writer, readers)
 

@@ -227,9 +227,9 @@ async def consolidation_keeps_both(context: TargetContext) -> ReferenceService:
     return await build(context, customise=_memory(IdleConsolidation))
 
 
-# 13. No busy_timeout on any connection: a second writer fails at once with "database is locked".
+# 13. No busy timeout on any connection ("fail fast"): a second writer fails at once with "database is locked".
 async def no_busy_timeout(context: TargetContext) -> ReferenceService:
-    return await build(context, database=lambda path: open_database(path, without_pragma("busy_timeout")))
+    return await build(context, database=lambda path: open_database(path, without_pragma("busy_timeout"), timeout_s=0))
 
 
 # 14. Rollback journal instead of WAL.

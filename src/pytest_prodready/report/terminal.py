@@ -34,6 +34,8 @@ def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], r
         yield f"  report: {path}", {}
     passed, required = verdict.total_passed, verdict.total_required
     tail = f" ({passed} passed, {required} required)"
+    if verdict.total_on_reference:
+        tail = f" ({passed} passed on your system, {required} required; {verdict.total_on_reference} ran on the embedded reference)"
     if verdict.not_run_by_policy:
         tail = f" ({note(len(verdict.not_run_by_policy))})"
     colour = "red" if not verdict.go else "yellow" if verdict.warnings else "green"
