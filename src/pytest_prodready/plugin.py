@@ -224,12 +224,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         redactor = item.config.stash[REDACTOR_KEY]
         report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
         if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
-            report.prodready["unsupported"] = True
-            report.prodready["message"] = redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}")
+            _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
         if report.failed:
             _mask_secrets(report, redactor)
         case_warnings.soften(report)
     return report
+
+
+def _mark_unsupported(report: pytest.TestReport, message: str) -> None:
+    """pytest shows it as a skip with the reason (not a failure); the verdict counts it as ``unsupported``."""
+    report.prodready["unsupported"] = True
+    report.prodready["message"] = message
+    report.outcome = "skipped"
+    path, lineno, _ = report.location
+    report.longrepr = (str(path), (lineno or 0) + 1, message)
 
 
 def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:

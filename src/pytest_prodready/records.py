@@ -60,7 +60,7 @@ def phase_outcome(when: str, outcome: str, warnings: Sequence[str] = (), unsuppo
     A call that passed with warnings, or whose warn-severity failure pytest
     counts as an expected failure, is ``warned``.
     """
-    if unsupported and outcome == "failed":
+    if unsupported and outcome in ("failed", "skipped"):
         return "unsupported"
     if outcome == "failed" and when != "call":
         return "error"
