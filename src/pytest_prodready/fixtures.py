@@ -19,6 +19,8 @@ from .canary.pair import CanaryPair, PairError, embedded_pair, from_urls
 from .canary.runner import CanaryRun
 from .canary.spec import parse_canary
 from .checks.assertions import Consistency
+from . import case_warnings
+from .dataset_growth import Dataset, count_rows, grow
 from .checks.schema_expectation import SchemaExpectation, reference_expectation
 from .checks.sqlite import ProbeError, SQLiteProbe
 from .gates.evaluation import GateOutcome
@@ -159,6 +161,42 @@ async def sqlite_db(
         yield probe
     finally:
         await probe.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def prodready_dataset(
+    prodready_settings: Settings, target: MemoryServiceTarget, statement_log: StatementLog,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Dataset:
+    """The target's dataset, grown through the protocol to ``volume`` first when writes are allowed."""
+    from .reference.seed import DEFAULT_VOLUME  # the default volume only
+
+    dataset = Dataset({**DEFAULT_VOLUME, **prodready_settings.volume})
+    path = getattr(target, "database_path", None) or prodready_settings.sqlite
+    probe = SQLiteProbe(path, prodready_settings.timeouts.query_s) if path else None
+    try:
+        if probe is not None:
+            with statement_log.ignoring():
+                await probe.open()
+        dataset.before = await count_rows(probe)
+        if prodready_settings.uses_reference or prodready_settings.allow_writes:
+            await grow(target, dataset, tmp_path_factory.mktemp("prodready-volume"))
+    except ProbeError:
+        dataset.before = await count_rows(None)
+    finally:
+        if probe is not None:
+            await probe.close()
+    return dataset
+
+
+@pytest.fixture
+def perf_dataset(request: pytest.FixtureRequest, prodready_dataset: Dataset, readiness_figures: dict[str, Any]) -> Dataset:
+    """The dataset this gate runs on, reported with the case; a near-empty target measured read-only is a warning."""
+    readiness_figures["dataset"] = prodready_dataset.to_figures()
+    warning = prodready_dataset.warning()
+    if warning:
+        case_warnings.note(request.node, [warning])
+    return prodready_dataset
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     expected_schema,
     latency,
     load_runner,
+    perf_dataset,
+    prodready_dataset,
     prodready_clock,
     prodready_settings,
     readiness_figures,

@@ -1,5 +1,9 @@
 """Category 3, performance benchmarks (8 cases): seed 003's targets, measured.
 
+Every gate runs on a realistic dataset (``perf_dataset``): the target is grown
+through the protocol to the configured ``volume`` first when writes are
+allowed, and the case reports the size it ran on.
+
 Each latency case takes repeated samples (the counts and limits are the
 active profile's named gates, see ``pytest --prodready-profile``), so one
 lucky or unlucky call decides nothing.
@@ -18,7 +22,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.smoke(categ
 
 @pytest.mark.perf_gate("session_retrieval")
 @pytest.mark.writes
-async def test_session_retrieval_under_10ms(target, latency, unique):
+async def test_session_retrieval_under_10ms(target, latency, unique, perf_dataset):
     session_id = unique("sess")
     await target.create_session(session_id, app_name="abathur", user_id="alice")
     for _ in latency.samples():
@@ -29,7 +33,7 @@ async def test_session_retrieval_under_10ms(target, latency, unique):
 
 @pytest.mark.perf_gate("memory_retrieval")
 @pytest.mark.writes
-async def test_memory_retrieval_under_20ms(target, latency, unique):
+async def test_memory_retrieval_under_20ms(target, latency, unique, perf_dataset):
     namespace = f"user:{unique('alice')}:preferences"
     await target.create_memory(namespace, "theme", {"mode": "dark"}, "semantic")
     await target.update_memory(namespace, "theme", {"mode": "light"})
@@ -41,7 +45,7 @@ async def test_memory_retrieval_under_20ms(target, latency, unique):
 
 @pytest.mark.perf_gate("namespace_query")
 @pytest.mark.writes
-async def test_namespace_query_under_50ms(target, latency, unique):
+async def test_namespace_query_under_50ms(target, latency, unique, perf_dataset):
     user = unique("alice")
     for index in range(50):
         await target.create_memory(f"user:{user}:notes:{index % 5}", f"note-{index}", {"n": index}, "episodic")
@@ -53,7 +57,7 @@ async def test_namespace_query_under_50ms(target, latency, unique):
 
 @pytest.mark.perf_gate("concurrent_session_reads")
 @pytest.mark.writes
-async def test_concurrent_session_reads_under_1s(target, latency, unique):
+async def test_concurrent_session_reads_under_1s(target, latency, unique, perf_dataset):
     readers = latency.gate.concurrency
     session_ids = [unique("sess") for _ in range(readers)]
     for session_id in session_ids:
@@ -65,7 +69,7 @@ async def test_concurrent_session_reads_under_1s(target, latency, unique):
 
 
 @pytest.mark.perf_gate("semantic_search")
-async def test_semantic_search_under_500ms(target, latency):
+async def test_semantic_search_under_500ms(target, latency, perf_dataset):
     for _ in latency.samples():
         with latency.measure():
             hits = await target.semantic_search("memory consolidation of conflicting entries", limit=10)
@@ -73,7 +77,7 @@ async def test_semantic_search_under_500ms(target, latency):
 
 
 @pytest.mark.perf_gate("hybrid_search")
-async def test_hybrid_search_under_600ms(target, latency):
+async def test_hybrid_search_under_600ms(target, latency, perf_dataset):
     for _ in latency.samples():
         with latency.measure():
             hits = await target.hybrid_search("session state namespace hierarchy", limit=10)
@@ -86,7 +90,7 @@ BACKGROUND_WAIT_S = 10.0
 
 @pytest.mark.perf_gate("background_sync")
 @pytest.mark.writes
-async def test_background_sync_processes_file(target, latency, corpus_dir):
+async def test_background_sync_processes_file(target, latency, corpus_dir, perf_dataset):
     """From writing a file to the target's own background poller having indexed it (not a foreground call)."""
     start_poller = getattr(target, "background_sync", None)
     if start_poller is None:
