@@ -120,17 +120,33 @@ async def sync_commits_before_embedding(context: TargetContext) -> ReferenceServ
     return await build(context, customise=_documents(RowFirstDocuments))
 
 
-# 5. A new version is written from the caller's arguments only: created_by and metadata are lost.
-class ForgetfulUpdate(MemoryStore):
+class VersionWriter(MemoryStore):
+    """update_memory as the reference writes it; a defect overrides the version number or what is carried over."""
+
+    def _next_version(self, versions) -> int:
+        return versions["top"] + 1
+
+    def _carried(self, current) -> tuple[str, str | None]:
+        return current["metadata"] or "{}", current["created_by"]
+
     async def update_memory(self, namespace, key, value, updated_by=None, *, task_id=None):
         encoded = dump_json(value)
         async with self._db.write() as conn:
             current = await fetch_one(conn, memory_module.CURRENT_SQL, (namespace, key))
+            if current is None:
+                raise TargetError(f"memory {namespace}/{key} does not exist")
             versions = await fetch_one(conn, memory_module.VERSIONS_SQL, (namespace, key))
-            entry = await self._insert(conn, namespace, key, encoded, current["memory_type"], versions["top"] + 1,
-                                       "{}", None, updated_by)
+            metadata, creator = self._carried(current)
+            entry = await self._insert(conn, namespace, key, encoded, current["memory_type"],
+                                       self._next_version(versions), metadata, creator, updated_by)
             await self._audit(conn, "update", entry, task_id)
         return entry
+
+
+# 5. A new version is written from the caller's arguments only: created_by and metadata are lost.
+class ForgetfulUpdate(VersionWriter):
+    def _carried(self, current) -> tuple[str, str | None]:
+        return "{}", None
 
 
 async def version_drops_created_by(context: TargetContext) -> ReferenceService:
@@ -164,18 +180,9 @@ async def prefix_search_by_like(context: TargetContext) -> ReferenceService:
 
 
 # 8. The next version is "live versions + 1": right until consolidation retires versions.
-class LiveCountVersions(MemoryStore):
-    async def update_memory(self, namespace, key, value, updated_by=None, *, task_id=None):
-        encoded = dump_json(value)
-        async with self._db.write() as conn:
-            current = await fetch_one(conn, memory_module.CURRENT_SQL, (namespace, key))
-            if current is None:
-                raise TargetError(f"memory {namespace}/{key} does not exist")
-            versions = await fetch_one(conn, memory_module.VERSIONS_SQL, (namespace, key))
-            entry = await self._insert(conn, namespace, key, encoded, current["memory_type"], versions["live"] + 1,
-                                       current["metadata"] or "{}", current["created_by"], updated_by)
-            await self._audit(conn, "update", entry, task_id)
-        return entry
+class LiveCountVersions(VersionWriter):
+    def _next_version(self, versions) -> int:
+        return versions["live"] + 1
 
 
 async def wrong_version_increment(context: TargetContext) -> ReferenceService:
@@ -262,8 +269,13 @@ async def invalid_json_stored(context: TargetContext) -> ReferenceService:
 
 # 16. A migration dropped UNIQUE (namespace, key, version); create relied on it.
 class UncheckedCreate(MemoryStore):
-    async def create_memory(self, namespace, key, value, memory_type, created_by=None, *, task_id=None):
+    """Inserts version 1 without looking for a live one (the dropped constraint was the only guard)."""
+
+    def _check_type(self, memory_type) -> None:
         memory_module.check_memory_type(memory_type)
+
+    async def create_memory(self, namespace, key, value, memory_type, created_by=None, *, task_id=None):
+        self._check_type(memory_type)
         async with self._db.write() as conn:
             entry = await self._insert(conn, namespace, key, dump_json(value), memory_type, 1, "{}", created_by,
                                        created_by)
@@ -339,13 +351,9 @@ async def duplicate_session_replaces(context: TargetContext) -> ReferenceService
 
 
 # 22. memory_type neither validated nor constrained.
-class AnyTypeCreate(MemoryStore):
-    async def create_memory(self, namespace, key, value, memory_type, created_by=None, *, task_id=None):
-        async with self._db.write() as conn:
-            entry = await self._insert(conn, namespace, key, dump_json(value), memory_type, 1, "{}", created_by,
-                                       created_by)
-            await self._audit(conn, "create", entry, task_id)
-        return entry
+class AnyTypeCreate(UncheckedCreate):
+    def _check_type(self, memory_type) -> None:
+        return None
 
 
 async def memory_type_unchecked(context: TargetContext) -> ReferenceService:
