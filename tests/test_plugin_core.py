@@ -296,7 +296,7 @@ def test_json_report_validates_and_holds_the_gate_figures(project):
                                    "reasons": [], "failing_cases": [], "warnings": []}
     assert document["categories"] == [
         {"domain": "performance gates", "category": "inline gates", "required": 0, "passed": 1, "warned": 0,
-         "failed": 0, "errors": 0, "skipped": 0, "pass_rate": 100.0, "ready": True}
+         "failed": 0, "errors": 0, "skipped": 0, "unsupported": 0, "waived": 0, "on_reference": 0, "pass_rate": 100.0, "ready": True}
     ]
     (case,) = document["cases"]
     assert case["nodeid"] == "test_gate.py::test_gate"

@@ -136,7 +136,11 @@ def test_database_missing_an_index_fails_the_index_cases(suite_project, tmp_path
         conn.execute("DROP INDEX idx_tasks_session")
     result = run_suite(suite_project, "--prodready-sqlite", str(broken))
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*indexes: 1 > 0 (threshold == 0; sample: index='idx_tasks_session')*"])
+    result.stdout.fnmatch_lines([
+        "*indexes missing by definition*idx_tasks_session tasks(session_id, submitted_at DESC) WHERE session_id is not null*",
+        "*test_index_usage_verified_by_explain_query_plan*SELECT * FROM tasks WHERE session_id = *SCAN tasks*",
+        "READINESS: NO-GO (* passed on your system, 35 required; 31 ran on the embedded reference)",
+    ])
     assert failing(suite_project) == ["test_all_indexes_created", "test_index_usage_verified_by_explain_query_plan"]
 
 

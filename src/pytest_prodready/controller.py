@@ -112,7 +112,8 @@ class ReadinessController:
 
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         verdict = decide(
-            self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked
+            self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked,
+            waived=self.settings.waived,
         )
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, redactor_of(self.config))

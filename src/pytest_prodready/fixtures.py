@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from .load.results import LoadResult
     from .load.server import RunningServer
     from .load.thresholds import LoadSpec
+    from .checks.schema_expectation import SchemaExpectation
+    from .dataset_growth import Dataset
     from .settings import Settings
+    from .statement_capture import StatementLog
     from .target import MemoryServiceTarget
 
 # What the measuring fixtures leave on the test item; the plugin judges it after the test body.
@@ -122,9 +125,28 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
     return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
 
 
+@pytest.fixture(scope="session")
+def statement_log() -> Iterator[StatementLog]:
+    """The SQL and the connections of the in-process target, captured for the whole session.
+
+    ``with statement_log.window() as seen: await target.get_session(...)`` then
+    ``seen.reads()`` gives the distinct read statements the target issued;
+    ``statement_log.connections()`` the connections it opened (see
+    :mod:`pytest_prodready.statement_capture`).
+    """
+    from .statement_capture import StatementLog
+
+    log = StatementLog()
+    log.install()
+    try:
+        yield log
+    finally:
+        log.uninstall()
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(
-    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory, statement_log: StatementLog
 ) -> AsyncIterator[MemoryServiceTarget]:
     """The system under test, behind the :class:`~pytest_prodready.target.MemoryServiceTarget` contract.
 
@@ -145,7 +167,9 @@ async def target(
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -> AsyncIterator[SQLiteProbe]:
+async def sqlite_db(
+    prodready_settings: Settings, target: MemoryServiceTarget, statement_log: StatementLog
+) -> AsyncIterator[SQLiteProbe]:
     """A read-only probe of the SQLite database behind the target.
 
     ``--prodready-sqlite PATH`` points it at an existing file instead; the
@@ -158,13 +182,62 @@ async def sqlite_db(prodready_settings: Settings, target: MemoryServiceTarget) -
         pytest.fail("no SQLite database to check: the target has none; pass --prodready-sqlite PATH", pytrace=False)
     probe = SQLiteProbe(path, prodready_settings.timeouts.query_s)
     try:
-        await probe.open()
+        with statement_log.ignoring():
+            await probe.open()
     except ProbeError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     try:
         yield probe
     finally:
         await probe.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def prodready_dataset(
+    prodready_settings: Settings, target: MemoryServiceTarget, statement_log: StatementLog,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Dataset:
+    """The target's dataset, grown through the protocol to ``volume`` first when writes are allowed."""
+    from .checks.sqlite import ProbeError, SQLiteProbe
+    from .dataset_growth import Dataset, count_rows, grow
+    from .reference.seed import DEFAULT_VOLUME  # the default volume only
+
+    dataset = Dataset({**DEFAULT_VOLUME, **prodready_settings.volume})
+    path = getattr(target, "database_path", None) or prodready_settings.sqlite
+    probe = SQLiteProbe(path, prodready_settings.timeouts.query_s) if path else None
+    try:
+        if probe is not None:
+            with statement_log.ignoring():
+                await probe.open()
+        dataset.before = await count_rows(probe)
+        if prodready_settings.uses_reference or prodready_settings.allow_writes:
+            await grow(target, dataset, tmp_path_factory.mktemp("prodready-volume"))
+    except ProbeError:
+        dataset.before = await count_rows(None)
+    finally:
+        if probe is not None:
+            await probe.close()
+    return dataset
+
+
+@pytest.fixture
+def perf_dataset(request: pytest.FixtureRequest, prodready_dataset: Dataset, readiness_figures: dict[str, Any]) -> Dataset:
+    """The dataset this gate runs on, reported with the case; a near-empty target measured read-only is a warning."""
+    from . import case_warnings
+
+    readiness_figures["dataset"] = prodready_dataset.to_figures()
+    warning = prodready_dataset.warning()
+    if warning:
+        case_warnings.note(request.node, [warning])
+    return prodready_dataset
+
+
+@pytest.fixture(scope="session")
+def expected_schema(prodready_settings: Settings) -> SchemaExpectation:
+    """The schema the target must have: ``[tool.prodready.schema]``, else the reference schema."""
+    from .checks.schema_expectation import reference_expectation
+
+    return prodready_settings.schema or reference_expectation()
 
 
 @pytest.fixture

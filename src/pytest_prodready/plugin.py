@@ -7,6 +7,7 @@ or a ``--prodready*`` option was given.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator
@@ -22,13 +23,17 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     canary_pair,
     consistency,
     corpus_dir,
+    expected_schema,
     latency,
     load_runner,
+    perf_dataset,
+    prodready_dataset,
     prodready_clock,
     prodready_settings,
     readiness_figures,
     reference_app,
     sqlite_db,
+    statement_log,
     target,
 )
 from .load.loopback import ALLOW_OPTION
@@ -185,7 +190,7 @@ def _is_case(item: pytest.Item) -> bool:
 
 
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
-    from . import case_warnings
+    from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .gates.thresholds import ThresholdError
     from .load.harness import check_marker as check_load_marker
@@ -208,6 +213,8 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
+            if where_ran.on_reference(settings.sqlite is not None, settings.uses_reference, _fixtures(item)):
+                item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
 
 
 class _ClosestMarkers:
@@ -274,10 +281,21 @@ class ReadinessCases:
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
             report.prodready["message"] = redactor.text(failure_message(report))
+            if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
+                _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
             if report.failed:
                 _mask_secrets(report, redactor)
             case_warnings.soften(report)
         return report
+
+
+def _fixtures(item: pytest.Item) -> tuple[str, ...]:
+    """The fixtures the test itself asks for (``sqlite_db`` needs ``target`` too, but only to find the file)."""
+    function = getattr(item, "obj", None)
+    try:
+        return tuple(inspect.signature(function).parameters) if callable(function) else ()
+    except (TypeError, ValueError):
+        return tuple(getattr(item, "fixturenames", ()))
 
 
 def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
@@ -290,6 +308,15 @@ def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
     case_warnings.note(item, outcome.warnings)
     if outcome.failures:
         pytest.fail(outcome.message, pytrace=False)
+
+
+def _mark_unsupported(report: pytest.TestReport, message: str) -> None:
+    """pytest shows it as a skip with the reason (not a failure); the verdict counts it as ``unsupported``."""
+    report.prodready["unsupported"] = True
+    report.prodready["message"] = message
+    report.outcome = "skipped"
+    path, lineno, _ = report.location
+    report.longrepr = (str(path), (lineno or 0) + 1, message)
 
 
 def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:

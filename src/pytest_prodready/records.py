@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
-# The worst phase outcome wins when a case's setup, call and teardown disagree.
 # "warned": the case passed but missed a warn level (or failed at severity warn).
-_RANK = {"passed": 0, "warned": 1, "skipped": 2, "failed": 3, "error": 4}
+# "unsupported": the target lacks the operation (NotImplementedError, or not in its declared capabilities).
+OUTCOMES = ("passed", "warned", "failed", "error", "skipped", "unsupported")
+
+# The worst phase outcome wins when a case's setup, call and teardown disagree.
+_RANK = {"passed": 0, "warned": 1, "skipped": 2, "unsupported": 3, "failed": 4, "error": 5}
 
 
 @dataclass
@@ -46,12 +49,14 @@ class CaseResult:
             self.message = message or "; ".join(figures.get("warnings", ())) or self.message
 
 
-def phase_outcome(when: str, outcome: str, warnings: Sequence[str] = ()) -> str:
+def phase_outcome(when: str, outcome: str, warnings: Sequence[str] = (), unsupported: bool = False) -> str:
     """Map a pytest phase outcome to ours: a failing setup or teardown is an error.
 
     A call that passed with warnings, or whose warn-severity failure pytest
     counts as an expected failure, is ``warned``.
     """
+    if unsupported and outcome in ("failed", "skipped"):
+        return "unsupported"
     if outcome == "failed" and when != "call":
         return "error"
     if warnings and outcome in ("passed", "skipped"):

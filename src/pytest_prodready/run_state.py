@@ -39,7 +39,9 @@ class RunState:
             )
             self.records[nodeid] = record
         figures = info.get("figures", {})
-        outcome = phase_outcome(when, outcome, figures.get("warnings", ()))
+        if info.get("ran_on"):
+            record.figures["ran_on"] = info["ran_on"]
+        outcome = phase_outcome(when, outcome, figures.get("warnings", ()), bool(info.get("unsupported")))
         record.merge_phase(outcome, duration_s, message, figures)
 
     @property

@@ -12,16 +12,19 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 
 from .gates import baseline as baselines
-from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, merged_profiles
+from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
 from .gates.thresholds import GateSpec, ThresholdError, parse_gate
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
 from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
+
+if TYPE_CHECKING:
+    from .checks.schema_expectation import SchemaExpectation
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,6 +77,16 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "canary_inconclusive": {"enum": list(INCONCLUSIVE_POLICIES)},
         "connect_timeout": {"type": "number"},
         "query_timeout": {"type": "number"},
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "ddl": {"type": "string", "minLength": 1},
+                "tables": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "json_columns": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "pragmas": {"type": "object"},
+            },
+        },
         "volume": {
             "type": "object",
             "additionalProperties": False,
@@ -87,7 +100,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "properties": {"escalate_warnings": {"type": "boolean"}},
+                "properties": {
+                    "escalate_warnings": {"type": "boolean"},
+                    "waive_unsupported": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                },
                 "additionalProperties": {"type": "object"},
             },
         },
@@ -127,6 +143,8 @@ class Settings:
     target_url: str | None = None
     baseline_url: str | None = None
     canary_inconclusive: str = "go"
+    waived: frozenset[str] = frozenset()  # the profile's waive_unsupported case names
+    schema: SchemaExpectation | None = None  # None: the reference schema, built when a case asks
 
     @property
     def uses_reference(self) -> bool:
@@ -230,6 +248,7 @@ def resolve(
 
     profiles = merged_profiles(table.get("profiles", {}))
     escalations = {name: bool(gates.pop(ESCALATE_KEY, False)) for name, gates in profiles.items()}
+    waivers = {name: frozenset(gates.pop(WAIVE_KEY, ())) for name, gates in profiles.items()}
     profile = profile or DEFAULT_PROFILE
     if profile not in profiles:
         raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
@@ -271,6 +290,15 @@ def resolve(
     if inconclusive is not None and inconclusive not in INCONCLUSIVE_POLICIES:
         raise SettingsError(f"--prodready-canary-inconclusive: expected 'go' or 'no-go', got {inconclusive!r}")
 
+    schema = None
+    if "schema" in table:
+        from .checks.schema_expectation import SchemaConfigError, from_config as schema_from_config  # aiosqlite
+
+        try:
+            schema = schema_from_config(table["schema"], rootdir)
+        except SchemaConfigError as exc:
+            raise SettingsError(str(exc)) from exc
+
     requirements: dict[str, dict[str, int]] = {"smoke": dict(SMOKE_REQUIREMENTS)}
     for domain, counts in table.get("require", {}).items():
         requirements[domain] = dict(counts)  # a domain's table replaces the shipped one
@@ -292,12 +320,14 @@ def resolve(
         max_regression_pct=bound_pct,
         regression_metric=metric,
         escalate_warnings=escalations[profile],
+        waived=waivers[profile],
         summary_md=summary_base / summary_md if summary_md else None,
         allow_writes=bool(pick("prodready_allow_writes")[0]),
         timeouts=timeouts,
         target_url=target_url,
         baseline_url=baseline_url,
         canary_inconclusive=inconclusive or "go",
+        schema=schema,
     )
 
 

@@ -15,10 +15,15 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 MEMORY_TYPES = ("semantic", "episodic", "procedural")
+
+# The row key whose value callers pass back as ``expected_last_update``,
+# unless the target names another (``concurrency_token = "version"``).
+DEFAULT_CONCURRENCY_TOKEN = "last_update_time"
 
 
 class TargetError(Exception):
@@ -95,6 +100,28 @@ class MemoryServiceTarget(Protocol):
     ``state``, ``namespace``, ``key``, ``value``, ``version`` ...), with JSON
     columns already decoded.  ``database_path`` names the SQLite file behind
     the service when there is one, so SQL-level checks can inspect it.
+
+    What the suite holds every target to (and what it leaves open):
+
+    - Timestamps are ISO-8601 text (or epoch seconds) at any resolution; they
+      never go backwards, they need not change within a second.
+    - ``update_session_state`` merges ``changes`` into the state; two
+      concurrent calls both survive.  ``expected_last_update`` is the value
+      of the row's concurrency token as the caller read it
+      (``last_update_time``, or the key a target names in an optional
+      ``concurrency_token`` attribute, e.g. ``"version"``); a moved token
+      raises :class:`ConcurrentUpdateError`.
+    - ``update_memory`` adds version N+1, carrying ``memory_type`` and
+      ``created_by`` over; ``get_memory`` and ``search_memories`` return the
+      current version of each key only; ``get_memory_history`` returns every
+      version, superseded ones included, sorted by ``version``, oldest first
+      or newest first (either order; nothing else).
+    - Invalid input (text that is not JSON, NaN, a value JSON cannot encode,
+      an unknown memory type, an unknown session) is refused by raising any
+      exception, and nothing of it is stored.
+    - An operation the system does not have raises ``NotImplementedError``
+      (or is left out of an optional ``capabilities`` set): its case is
+      reported ``unsupported``, never passed.
     """
 
     database_path: Path | None
@@ -157,6 +184,19 @@ class MemoryServiceTarget(Protocol):
     async def close(self) -> None: ...
 
 
+def parse_timestamp(value: Any) -> datetime:
+    """A target's timestamp as an aware datetime: ISO-8601 text (naive means UTC) or epoch seconds."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def concurrency_token(target: Any, row: Mapping[str, Any]) -> Any:
+    """The value to pass back as ``expected_last_update`` for ``row``."""
+    return row[getattr(target, "concurrency_token", DEFAULT_CONCURRENCY_TOKEN)]
+
+
 TargetFactory = Callable[[TargetContext], "MemoryServiceTarget | Awaitable[MemoryServiceTarget]"]
 
 
@@ -192,7 +232,43 @@ async def build_target(spec: str, context: TargetContext) -> MemoryServiceTarget
         raise TargetLoadError(
             f"target {spec!r}: the factory returned {type(target).__name__}, not an adapter (lacks {', '.join(missing)})"
         )
+    declared = getattr(target, "capabilities", None)
+    if declared is not None:
+        unknown = sorted(set(declared) - set(_protocol_methods()) - set(OPTIONAL_OPERATIONS))
+        if unknown:
+            raise TargetLoadError(f"target {spec!r} declares unknown capabilities: {', '.join(unknown)}")
+        return CapabilityLimited(target, frozenset(declared))  # type: ignore[return-value]
     return target
+
+
+# Operations a target may offer beyond the protocol; a case that needs one it lacks is "unsupported".
+OPTIONAL_OPERATIONS = ("background_sync", "hot_queries")
+
+
+class CapabilityLimited:
+    """A target that declared ``capabilities``: any other operation raises NotImplementedError.
+
+    So a case needing an operation the system does not have is reported
+    ``unsupported`` (its own outcome), not as a broken feature.
+    """
+
+    def __init__(self, target: Any, capabilities: frozenset[str]) -> None:
+        self._target = target
+        self._capabilities = capabilities
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name in ("close", "capabilities") or name.startswith("_") or not callable(value):
+            return value
+        if name not in self._capabilities:
+            if name in OPTIONAL_OPERATIONS:
+                raise AttributeError(name)
+
+            def unsupported(*args: Any, **kwargs: Any) -> Any:
+                raise NotImplementedError(f"{name} is not among the target's declared capabilities")
+
+            return unsupported
+        return value
 
 
 def _protocol_methods() -> list[str]:

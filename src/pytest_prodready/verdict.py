@@ -8,9 +8,10 @@ was not measured, and a gate that says GO must have measured what it claims.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 from .read_only import WRITES_NOT_ALLOWED, held_back, note
+from .where_ran import EMBEDDED_REFERENCE, on_reference_note
 from .records import CaseResult
 
 # Seed 003, "Smoke Test Suite": five categories, 35 cases, 100 % pass rate.
@@ -41,14 +42,18 @@ class CategoryTally:
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    unsupported: int = 0  # the target lacks the operation; not waived
+    waived: int = 0  # unsupported, and the profile waives the case: counts towards ``required``
+    on_reference: int = 0  # ran on the embedded reference, not on the system whose database was given
 
     @property
     def ran(self) -> int:
-        return self.passed + self.failed + self.errors + self.skipped
+        return self.passed + self.failed + self.errors + self.skipped + self.unsupported + self.waived + self.on_reference
 
     @property
     def ready(self) -> bool:
-        return self.failed == self.errors == self.skipped == 0 and self.passed >= self.required
+        return (self.failed == self.errors == self.skipped == self.unsupported == self.on_reference == 0
+                and self.passed + self.waived >= self.required)
 
     @property
     def pass_rate(self) -> float:
@@ -63,6 +68,10 @@ class CategoryTally:
             parts.append(f"{self.errors} errors")
         if self.skipped:
             parts.append(f"{self.skipped} not run (skipped)")
+        if self.unsupported:
+            parts.append(f"{self.unsupported} unsupported by the target")
+        if self.on_reference:
+            parts.append(f"{self.on_reference} ran on the embedded reference, not on your system")
         if self.ran < self.required:
             parts.append(f"only {self.ran} of {self.required} required cases ran")
         return ", ".join(parts)
@@ -90,6 +99,10 @@ class Verdict:
         return sum(t.passed for t in self.categories)
 
     @property
+    def total_on_reference(self) -> int:
+        return sum(t.on_reference for t in self.categories)
+
+    @property
     def total_required(self) -> int:
         return sum(t.required for t in self.categories)
 
@@ -108,6 +121,7 @@ def decide(
     *,
     incomplete: bool = False,
     blocked: str | None = None,
+    waived: Collection[str] = (),
 ) -> Verdict:
     """Tally records per (domain, category) and judge each against its requirement.
 
@@ -116,6 +130,8 @@ def decide(
     a run of a user's own perf gates is not failed for lacking smoke cases,
     while a smoke run with cases deselected is.  ``blocked`` (the target
     never became ready, so no case ran) is the one reason of a NO-GO.
+    ``waived`` names cases (test names) whose ``unsupported`` outcome the
+    profile accepts: such a case counts towards its category's requirement.
     """
     if blocked is not None:
         return Verdict(go=False, categories=(), reasons=(blocked,), blocked=True)
@@ -127,7 +143,10 @@ def decide(
             counts.setdefault((domain, category), {})
     for record in records:
         bucket = counts.setdefault((record.domain, record.category), {})
-        bucket[record.outcome] = bucket.get(record.outcome, 0) + 1
+        outcome = "waived" if record.outcome == "unsupported" and record.name in waived else record.outcome
+        if record.figures.get("ran_on") == EMBEDDED_REFERENCE:
+            outcome = "on_reference"
+        bucket[outcome] = bucket.get(outcome, 0) + 1
 
     tallies = tuple(
         CategoryTally(
@@ -139,15 +158,24 @@ def decide(
             failed=c.get("failed", 0),
             errors=c.get("error", 0),
             skipped=c.get("skipped", 0),
+            unsupported=c.get("unsupported", 0),
+            waived=c.get("waived", 0),
+            on_reference=c.get("on_reference", 0),
         )
         for (domain, category), c in sorted(counts.items(), key=_category_order(requirements))
     )
-    failing = tuple(r for r in records if r.outcome not in ("passed", "warned") and r.severity == "fail")
+    failing = tuple(
+        r for r in records
+        if r.outcome not in ("passed", "warned") and r.severity == "fail" and not (r.outcome == "unsupported" and r.name in waived)
+    )
     reasons = tuple(f"{t.domain} / {t.category}: {t.shortfall()}" for t in tallies if not t.ready)
     if incomplete:
         reasons = ("the run was interrupted before every case finished (incomplete)",) + reasons
     if not records:
         reasons = reasons + ("no readiness case ran",)
+    on_reference = sum(t.on_reference for t in tallies)
+    if on_reference:
+        reasons = reasons + (on_reference_note(on_reference),)
     by_policy = held_back(records)
     if by_policy:
         reasons = reasons + (f"{note(len(by_policy))}: {WRITES_NOT_ALLOWED}",)

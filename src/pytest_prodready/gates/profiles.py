@@ -15,6 +15,9 @@ Table = dict[str, dict[str, Any]]
 DEFAULT_PROFILE = "production"
 # A profile-wide setting beside the gate tables: every warn level of the profile fails.
 ESCALATE_KEY = "escalate_warnings"
+# A profile-wide list beside the gate tables: case names whose "unsupported" outcome the profile accepts.
+WAIVE_KEY = "waive_unsupported"
+PROFILE_SETTINGS = (ESCALATE_KEY, WAIVE_KEY)
 
 _PRODUCTION: Table = {
     # Seed 003, performance benchmarks (targets) and go / no-go p99 limits.
@@ -63,5 +66,5 @@ def merged_profiles(user: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict
     for name, table in user.items():
         target = merged.setdefault(name, {})
         for gate, spec in table.items():
-            target[gate] = spec if gate == ESCALATE_KEY else {**target.get(gate, {}), **spec}
+            target[gate] = spec if gate in PROFILE_SETTINGS else {**target.get(gate, {}), **spec}
     return merged

@@ -279,6 +279,8 @@ def _outcome(outcome: str) -> _Markup:
     """A case's outcome in its colour: pass green, warning amber, anything else red."""
     if outcome == "warned":
         return _badge("warn", "WARNING")
+    if outcome == "unsupported":
+        return _badge("warn", "UNSUPPORTED")
     return _state(outcome == "passed", "pass", outcome.upper())
 
 

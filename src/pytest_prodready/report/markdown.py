@@ -24,6 +24,7 @@ def render(document: Mapping[str, Any]) -> str:
         _headline(document),
         _categories(document["categories"]),
         _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error")]),
+        _cases("Unsupported by the target", [c for c in cases if c["outcome"] == "unsupported"]),
         _cases("Warnings", [c for c in cases if c["outcome"] == "warned"]),
         _gates([c for c in cases if "latency" in c["figures"]]),
         _canary([c for c in cases if "canary" in c["figures"]]),

@@ -48,6 +48,9 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
                 "failed": t.failed,
                 "errors": t.errors,
                 "skipped": t.skipped,
+                "unsupported": t.unsupported,
+                "waived": t.waived,
+                "on_reference": t.on_reference,
                 "pass_rate": round(t.pass_rate, 2),
                 "ready": t.ready,
             }

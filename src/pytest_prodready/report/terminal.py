@@ -22,6 +22,8 @@ def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], r
     for tally in verdict.categories:
         label = f"{tally.domain} / {tally.category}"
         state = "NOT READY" if not tally.ready else f"ok, {tally.warned} warned" if tally.warned else "ok"
+        if tally.ready and tally.waived:
+            state += f", {tally.waived} unsupported (waived)"
         yield f"  {label:<{width}}  {tally.passed:>6}/{tally.required:<8}  {state}", {"red": not tally.ready}
     for record in verdict.failing:
         message = f" - {redactor.text(record.message)}" if record.message else ""
@@ -34,6 +36,8 @@ def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], r
         yield f"  report: {path}", {}
     passed, required = verdict.total_passed, verdict.total_required
     tail = f" ({passed} passed, {required} required)"
+    if verdict.total_on_reference:
+        tail = f" ({passed} passed on your system, {required} required; {verdict.total_on_reference} ran on the embedded reference)"
     if verdict.not_run_by_policy:
         tail = f" ({note(len(verdict.not_run_by_policy))})"
     colour = "red" if not verdict.go else "yellow" if verdict.warnings else "green"

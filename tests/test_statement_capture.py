@@ -1,0 +1,58 @@
+"""The target's own SQL and connections are captured; the checker's probe is not taken for the target's."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import aiosqlite
+
+from pytest_prodready.checks.query_plans import unindexed_steps
+from pytest_prodready.checks.sqlite import SQLiteProbe
+from pytest_prodready.statement_capture import StatementLog, is_read, normalise
+
+
+def test_statements_of_one_shape_are_one():
+    assert normalise("SELECT * FROM t WHERE a = 'x''y' AND b = 12 AND c IN (1, 2, 3)") == (
+        "SELECT * FROM t WHERE a = ? AND b = ? AND c IN (?)"
+    )
+    assert is_read(" select 1") and not is_read("INSERT INTO t VALUES (1)")
+    assert not is_read("SELECT name FROM sqlite_master")
+
+
+def test_plans_with_a_full_scan_are_flagged_and_a_sort_after_a_search_is_not():
+    assert unindexed_steps(["SEARCH t USING INDEX i (a=?)", "USE TEMP B-TREE FOR ORDER BY"]) == []
+    assert unindexed_steps(["SCAN t USING INDEX i", "USE TEMP B-TREE FOR ORDER BY"]) == [
+        "SCAN t USING INDEX i", "USE TEMP B-TREE FOR ORDER BY"]
+    assert unindexed_steps(["SCAN json_each VIRTUAL TABLE INDEX 1:", "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)"]) == []
+
+
+def test_the_targets_connections_and_statements_are_captured_and_the_probe_is_not(tmp_path):
+    path = tmp_path / "app.db"
+    sqlite3.connect(path).executescript("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);").close()
+    log = StatementLog()
+
+    async def scenario():
+        log.install()
+        try:
+            app = await aiosqlite.connect(path)
+            await app.execute("PRAGMA busy_timeout = 1234")
+            with log.window() as seen:
+                await app.execute("INSERT INTO t (name) VALUES (?)", ("alice",))
+                await (await app.execute("SELECT * FROM t WHERE id = ?", (1,))).fetchall()
+            with log.ignoring():
+                probe = await SQLiteProbe(path).open()
+            await probe.rows("SELECT count(*) FROM t")
+            connections = log.connections()
+            busy = [await conn.pragma("busy_timeout") for conn in connections]
+            await probe.close()
+            await app.close()
+            return seen, connections, busy
+        finally:
+            log.uninstall()
+
+    seen, connections, busy = asyncio.run(scenario())
+    assert list(seen.reads().values()) == ["SELECT * FROM t WHERE id = 1"]  # expanded, as SQLite ran it
+    assert len(connections) == 1 and connections[0].wrote and busy == [1234]
+    assert not any("count(*)" in sql for sql in log.total.statements.values())
+    assert sqlite3.connect is not None and aiosqlite.connect.__module__ == "aiosqlite.core"  # uninstalled
