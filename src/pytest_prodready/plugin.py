@@ -112,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(HtmlSections(config, state), "prodready-html")
         report_files.claim_html_report(config, settings)
+    if settings.explicit:
+        report_files.check_paths(config, settings)
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -158,6 +160,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.stash[INFO_KEY] = {**info, "severity": severity}
         if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
             item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
+    if not settings.explicit and not _is_worker(config) and any(INFO_KEY in item.stash for item in items):
+        report_files.check_paths(config, settings)  # a run judged because it collected readiness cases
 
 
 @pytest.hookimpl(wrapper=True)
