@@ -72,6 +72,8 @@ class ReadinessController:
         if not self.judging:
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        if interrupted:
+            self.state.mark_interrupted()
         verdict = decide(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked
         )

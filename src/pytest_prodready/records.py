@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
 # "warned": the case passed but missed a warn level (or failed at severity warn).
-OUTCOMES = ("passed", "warned", "failed", "error", "skipped")
+# "interrupted": Ctrl-C or SIGTERM cut the case short; pytest reports no phase after its setup.
+OUTCOMES = ("passed", "warned", "failed", "error", "skipped", "interrupted")
+INTERRUPTED_MESSAGE = "interrupted before the case finished"
 
 # The worst phase outcome wins when a case's setup, call and teardown disagree.
-_RANK = {"passed": 0, "warned": 1, "skipped": 2, "failed": 3, "error": 4}
+_RANK = {"passed": 0, "warned": 1, "skipped": 2, "failed": 3, "error": 4, "interrupted": 5}
 
 
 @dataclass

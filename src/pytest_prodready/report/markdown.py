@@ -23,7 +23,7 @@ def render(document: Mapping[str, Any]) -> str:
     parts = [
         _headline(document),
         _categories(document["categories"]),
-        _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error")]),
+        _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error", "interrupted")]),
         _cases("Warnings", [c for c in cases if c["outcome"] == "warned"]),
         _gates([c for c in cases if "latency" in c["figures"]]),
         _canary([c for c in cases if "canary" in c["figures"]]),
