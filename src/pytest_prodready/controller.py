@@ -120,7 +120,23 @@ class HtmlSections:
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(2, '<th class="sortable" data-column-type="readiness">Readiness</th>')
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """pytest-html shows metadata (CI variables such as GIT_URL) with innerHTML: mask and escape it first."""
+        from pytest_metadata.plugin import metadata_key
+
+        metadata = self.config.stash.get(metadata_key, None)
+        if metadata:
+            from .report import html
+
+            metadata.update(html.safe_metadata(metadata, self.config.stash[REDACTOR_KEY]))
+
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        """pytest-html puts the test id in its cell unescaped (and inserts it with innerHTML): escape it here."""
+        from .report import html
+
+        redactor = self.config.stash[REDACTOR_KEY]
+        cells[:] = [html.escaped_test_id_cell(cell, redactor) for cell in cells]
         info = getattr(report, "prodready", None)
         label = f"{info['domain']} / {info['category']}" if info else ""
         cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')

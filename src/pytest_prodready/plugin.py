@@ -45,6 +45,7 @@ from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .report import files as report_files
 from .records import failure_message
 from .report.junit import junit_properties
+from .report.clean_reports import clean_report, one_line
 from .report.redaction import Redactor
 from .rule_items import add_pyproject_rules, collect_rule_file
 from .run_state import RunState
@@ -211,17 +212,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if info is not None:
         figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
         redactor = item.config.stash[REDACTOR_KEY]
-        report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}
-        if report.failed:
-            _mask_secrets(report, redactor)
+        report.prodready = {**info, "figures": dict(figures), "message": one_line(redactor.text(failure_message(report)))}
+        clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
         case_warnings.soften(report)
     return report
-
-
-def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:
-    """A readiness failure's text reaches the terminal, JUnit and HTML: mask secrets once, here."""
-    text = report.longreprtext
-    masked = redactor.text(text)
-    if masked != text:
-        report.longrepr = masked
-    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
