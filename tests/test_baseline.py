@@ -89,6 +89,8 @@ def test_regression_bound_is_configurable(gated, monkeypatch):
         (["--prodready-compare", "release-1", "--prodready-max-regression", "ten"], "expected a percentage"),
         (["--prodready-compare", "release-1", "--prodready-regression-metric", "p42_ms"], "p42_ms"),
         (["--prodready-save-baseline", "../escape"], "baseline name '../escape'"),
+        (["--prodready-save-baseline", "nightly\n"], "baseline name 'nightly\\n'"),
+        (["--prodready-compare", "release-1\n"], "baseline name 'release-1\\n'"),
     ],
 )
 def test_bad_baseline_options_are_one_line_usage_errors(gated, monkeypatch, args, message):
@@ -160,3 +162,10 @@ def test_compare_uses_the_bootstrap_interval_when_both_runs_kept_samples(tmp_pat
     slower = [1.4 * s for s in before]
     worse = baselines.compare(loaded, "t::a", {"p95_ms": float(np.percentile(slower, 95))}, "p95_ms", 10.0, slower)
     assert worse.regressed and worse.comparison.low > 10
+
+
+@pytest.mark.parametrize("name", ["nightly\n", "a\nb", "x" * 101, ".hidden", ""])
+def test_baseline_names_are_refused_whole(tmp_path: Path, name):
+    """``$`` matched before a final newline: 'nightly\\n' was accepted and named a file 'nightly\\n.json'."""
+    with pytest.raises(baselines.BaselineError, match="baseline name"):
+        baselines.baseline_path(tmp_path, name)

@@ -91,3 +91,32 @@ def test_a_message_cannot_break_the_table():
     text = render(document)
     assert "| `t.py::x` | warned | a \\| b c |  |" in text
     assert "| smoke | c | 1 / 1 | 1 | 0 | 0 | 0 | ⚠️ ready, with warnings |" in text
+
+
+def hostile_document(message: str, nodeid: str = "t.py::x") -> dict:
+    return {
+        "verdict": {"headline": "NO-GO", "incomplete": False, "reasons": [f"consistency / r: {message}"]},
+        "environment": {"profile": "production", "target": "t"},
+        "categories": [{"domain": "smoke", "category": "c", "passed": 0, "required": 1, "warned": 0, "failed": 1,
+                        "errors": 0, "skipped": 0, "ready": False}],
+        "cases": [{"nodeid": nodeid, "outcome": "failed", "message": message, "figures": {}}],
+    }
+
+
+def test_raw_html_from_a_database_value_stays_text():
+    """``</td></tr></table><h1>GO</h1>`` from a row closed the table and painted a heading."""
+    text = render(hostile_document("offender name='</td></tr></table><h1>GO</h1><img src=x onerror=alert(1)>'"))
+    assert "<h1>" not in text and "<img" not in text and "</table>" not in text
+    assert "&lt;h1>GO&lt;/h1>" in text
+
+
+@pytest.mark.parametrize("nodeid", ["t.py::x[a`b]", "t.py::x[``]", "t.py::x[`<b>`]", "t.py::x[`]"])
+def test_a_backtick_in_a_node_id_cannot_end_its_code_span(nodeid):
+    import re
+
+    line = next(line for line in render(hostile_document("m", nodeid)).splitlines() if line.startswith("| `"))
+    cell = line[2:].split(" | ", 1)[0]
+    fence = re.match(r"`+", cell).group(0)
+    inner = cell[len(fence):-len(fence)]
+    assert cell.endswith(fence) and fence not in inner, cell  # one code span, opened and closed by the same fence
+    assert inner.strip() == nodeid

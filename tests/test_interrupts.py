@@ -132,3 +132,48 @@ def test_pytest_timeout_fails_the_load_case_and_stops_locust_and_the_server(pyte
     document = readiness_document(pytester)
     assert document["verdict"]["decision"] == "NO-GO" and document["verdict"]["incomplete"] is False
     assert wait_for(lambda: not marked_processes(mark), 15), [p.cmdline() for p in marked_processes(mark)]
+
+
+CUT_SHORT = '''
+import os
+import signal
+
+import pytest
+
+
+@pytest.mark.smoke(category="checks")
+def test_a_done():
+    pass
+
+
+@pytest.mark.smoke(category="checks")
+def test_b_cut_short():
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the body
+    raise AssertionError("never reached")
+
+
+@pytest.mark.smoke(category="checks")
+def test_c_never_started():
+    pass
+'''
+
+
+def test_a_case_interrupted_mid_body_is_recorded_as_interrupted_everywhere(pytester: pytest.Pytester):
+    """Its setup passed and its body never finished: that is not a pass, in JSON, HTML, Markdown or terminal."""
+    pytester.makepyprojecttoml(INNER_TOML + "\n[tool.prodready.require.smoke]\nchecks = 3\n")
+    pytester.makepyfile(test_cut=CUT_SHORT)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-summary-md", "reports/summary.md")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    document = readiness_document(pytester)
+    outcomes = {case["nodeid"].rsplit("::", 1)[1]: case["outcome"] for case in document["cases"]}
+    assert outcomes == {"test_a_done": "passed", "test_b_cut_short": "interrupted"}
+    (category,) = document["categories"]
+    assert (category["passed"], category["errors"], category["ready"]) == (1, 1, False)
+    assert any(node.endswith("test_b_cut_short") for node in document["verdict"]["failing_cases"])
+    html = (pytester.path / "reports" / "readiness.html").read_text(encoding="utf-8")
+    issues = html.split('id="prodready-issues"', 1)[1].split("</ul>", 1)[0]
+    assert "INTERRUPTED" in issues and "test_b_cut_short" in issues
+    summary = (pytester.path / "reports" / "summary.md").read_text(encoding="utf-8")
+    row = next(line for line in summary.splitlines() if "test_b_cut_short" in line)
+    assert "| interrupted |" in row
+    result.stdout.fnmatch_lines(["  INTERRUPTED test_cut.py::test_b_cut_short - *"])

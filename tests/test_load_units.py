@@ -89,9 +89,15 @@ def test_bad_values_are_usage_errors_naming_the_key(raw, named):
     assert str(caught.value).startswith("suite/test_x.py::test_load: ")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [(20, 20), ("20s", 20), ("2m", 120), ("1h1m1s", 3661)])
+@pytest.mark.parametrize(("text", "seconds"), [(20, 20), ("20s", 20), ("2m", 120), ("1h1m1s", 3661), ("120", 120), (" 7 ", 7)])
 def test_durations(text, seconds):
     assert parse_duration(text, "d") == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "", "²", "1.5", "-3", "20 s", "s"])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(ThresholdError, match="expected a duration"):
+        parse_duration(text, "d")
 
 
 def test_misses_are_worded_with_the_measured_value():

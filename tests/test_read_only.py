@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -138,3 +139,30 @@ async def test_the_graph_checks_read_session_refuses_a_write(neo4j_uri: str):
         with pytest.raises(GraphError, match="(?i)write|access mode"):
             await graph.records(f"CREATE (n:{label}) RETURN n")
         assert await graph.records(f"MATCH (n:{label}) RETURN count(n) AS n") == [{"n": 0}]
+
+
+@pytest.mark.asyncio
+async def test_what_a_read_only_probe_leaves_beside_a_wal_database(tmp_path: Path):
+    """The README's claim: the database stays byte-identical; a 0-byte -wal and the -shm index appear.
+
+    A WAL reader needs the shared-memory index and a -wal file to exist, even read-only (mode=ro):
+    when the writer closed cleanly and removed them, SQLite creates both; nothing is ever written to the -wal.
+    """
+    from pytest_prodready.checks.sqlite import SQLiteProbe
+    from pytest_prodready.wait import sqlite_answers
+
+    database = tmp_path / "app.db"
+    writer = sqlite3.connect(database)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+    writer.close()
+    before = database.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+    assert sqlite_answers(database)(2.0).healthy
+    async with SQLiteProbe(database) as probe:
+        assert await probe.rows("SELECT count(*) FROM t") == [(1,)]
+    sizes = {p.name: p.stat().st_size for p in tmp_path.iterdir()}
+    assert database.read_bytes() == before
+    assert sizes["app.db-wal"] == 0 and sizes["app.db-shm"] > 0 and set(sizes) == {"app.db", "app.db-wal", "app.db-shm"}

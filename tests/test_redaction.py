@@ -122,3 +122,50 @@ def test_words_that_merely_contain_pass_or_auth_are_not_secrets(name):
 @pytest.mark.parametrize("name", ["DB_PASS", "neo4j_auth", "apiKey", "PGPASSWORD", "client-secret", "pwd"])
 def test_names_holding_a_secret_word_are_secrets(name):
     assert Redactor().value({name: "hidden"}) == {name: MASK}
+
+
+# --- issue 13 item 4 and issue 19: no leak, no false positive ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bolt://neo4j:pa/ss@host:7687", "bolt://neo4j:***@host:7687"),
+        ("https://bot:to/k/en@github.com/o/r.git", "https://bot:***@github.com/o/r.git"),
+        ("cannot connect to Neo4j at neo4j:s3cret@db.internal:7687: refused",
+         "cannot connect to Neo4j at neo4j:***@db.internal:7687: refused"),
+    ],
+)
+def test_credentials_with_a_slash_or_without_a_scheme_are_masked(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "api readiness / auth: 1 failed",
+        "api readiness / auth: 2 errors, only 3 of 5 required cases ran",
+        "smoke / token: 1 not run (skipped)",
+        "http://127.0.0.1:8080/health",
+        "user@example.com",
+        "git@github.com:o/r.git",
+        "tests/test_api.py::test_auth[route:/orders@v2]",
+    ],
+)
+def test_counts_and_plain_addresses_are_not_masked(text):
+    assert Redactor.from_environment({}).text(text) == text
+
+
+def test_the_working_directory_is_not_a_secret(tmp_path):
+    environ = {"PWD": str(tmp_path), "OLDPWD": "/home/ci", "DB_PASSWORD": "hunter2-pw"}
+    redactor = Redactor.from_environment(environ)
+    assert redactor.text(f"source = '{tmp_path}/app.db'") == f"source = '{tmp_path}/app.db'"
+    assert redactor.text("cd /home/ci; hunter2-pw") == f"cd /home/ci; {MASK}"
+
+
+def test_a_truncated_repr_leaves_no_fragment_of_a_known_secret():
+    secret = "sk-live-key-AAAA-1111"
+    redactor = Redactor([secret])
+    assert redactor.text("'...ey-AAAA-1111'") == f"'...{MASK}'"
+    assert redactor.text("'sk-live-k...'") == f"'{MASK}...'"
+    assert redactor.text("- ...key-AAAA-1111\n+ x") == f"- ...{MASK}\n+ x"
+    assert redactor.text("a...b") == "a...b"

@@ -179,6 +179,7 @@ def test_unknown_key_lists_the_allowed_ones(tmp_path):
     [
         ('[tool.prodready.volume]\nsessions = "many"\n', "'volume.sessions'"),
         ("[tool.prodready.volume]\nsessions = -1\n", "'volume.sessions'"),
+        ("[tool.prodready.volume]\nmemories = 1000001\n", "'volume.memories'.*maximum of 1000000"),
         ("[tool.prodready]\ntarget = 5\n", "'target'"),
         ('[tool.prodready]\nrequire = {smoke = {connectivity = "all"}}\n', "'require.smoke.connectivity'"),
         ("[tool.prodready]\nprofiles = {production = 3}\n", "'profiles.production'"),
@@ -355,3 +356,7 @@ def test_datetime_value_is_a_type_error(tmp_path):
     """TOML dates are a distinct type; a date where a string belongs is refused."""
     with pytest.raises(SettingsError, match="key 'profile'"):
         validate_table({"profile": dt.date(2024, 1, 1)}, "where")
+
+
+def test_the_largest_volume_is_accepted(tmp_path):
+    assert resolve_in(tmp_path, "[tool.prodready.volume]\nmemories = 1000000\n").volume == {"memories": 1_000_000}

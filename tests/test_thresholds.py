@@ -208,3 +208,10 @@ def test_int_too_large_for_a_float_is_a_threshold_error():
     """Not an OverflowError escaping as a traceback."""
     with pytest.raises(ThresholdError, match="p99_ms: expected a positive number"):
         parse_gate({"p99_ms": 10**400}, "where")
+
+
+@pytest.mark.parametrize("key", ["samples", "warmup"])
+def test_sample_counts_have_an_upper_bound(key):
+    assert parse_gate({key: 1_000_000}, "here") is not None
+    with pytest.raises(ThresholdError, match=f"here: {key}: at most 1,000,000, got 1,000,001"):
+        parse_gate({key: 1_000_001}, "here")

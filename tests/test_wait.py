@@ -218,3 +218,99 @@ def test_a_neo4j_that_never_answers_is_one_no_go_within_the_deadline(project, mo
     assert elapsed < 3 + 15  # the deadline plus interpreter start-up on a busy machine
     document = json.loads((project.path / "reports" / "readiness.json").read_text())
     assert document["verdict"]["blocked"] and document["cases"] == []
+
+
+# --- probe safety: paths, redirects, userinfo, plain seconds -------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["run#1.db", "what?.db", "100%.db", "with space.db", "données é.db", "a%20b.db"])
+def test_the_sqlite_probe_opens_exactly_the_named_file_and_creates_nothing(tmp_path, name):
+    """``file:{path}?mode=ro`` unquoted opened ``run`` read-write-create for ``run#1.db`` and said "answers"."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / name
+    assert not sqlite_answers(path)(1.0).healthy, "a missing file is not ready"
+    assert list(folder.iterdir()) == [], "the probe created a file"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    before = path.read_bytes()
+    assert sqlite_answers(path)(1.0) == Status(True, "answers")
+    assert sorted(p.name for p in folder.iterdir()) == [name] and path.read_bytes() == before
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers ``server.answer`` (status, headers) and keeps every request line and its headers."""
+
+    def do_GET(self) -> None:
+        self.server.seen.append((self.path, dict(self.headers)))
+        status, headers = self.server.answer
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.seen, server.answer = [], (200, {})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+AUDITED: list[tuple[str, tuple]] = []
+_AUDITING = threading.Event()
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _AUDITING.is_set() and event in ("socket.connect", "socket.getaddrinfo"):
+        AUDITED.append((event, args))
+
+
+@pytest.fixture
+def network_calls() -> Iterator[list[tuple[str, tuple]]]:
+    """Every socket.connect and socket.getaddrinfo this process makes while the test runs (audit hooks stay)."""
+    if not getattr(_audit, "installed", False):
+        import sys
+
+        sys.addaudithook(_audit)
+        _audit.installed = True
+    AUDITED.clear()
+    _AUDITING.set()
+    try:
+        yield AUDITED
+    finally:
+        _AUDITING.clear()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_the_http_probe_never_follows_a_redirect(recorder, network_calls, status):
+    """A loopback /health answering 302 to a remote address was followed and reported ready."""
+    recorder.answer = (status, {"Location": "http://10.255.255.1/health"})
+    port = recorder.server_address[1]
+    result = http_health(f"http://127.0.0.1:{port}")(1.0)
+    assert not result.healthy
+    assert result.detail == f"HTTP {status} (redirect not followed)"
+    assert [path for path, _ in recorder.seen] == ["/health"]
+    touched = [args for _, args in network_calls]
+    assert not any("10.255.255.1" in str(args) for args in touched), touched
+
+
+def test_the_http_probe_never_sends_userinfo_to_name_resolution_or_the_server(recorder, network_calls):
+    port = recorder.server_address[1]
+    result = http_health(f"http://probe-user:s3cret-pw@127.0.0.1:{port}")(1.0)
+    assert result == Status(True, "HTTP 200")
+    calls = [str(args) for _, args in network_calls]
+    assert calls and not any("s3cret-pw" in call or "probe-user" in call for call in calls), calls
+    (path, headers), = recorder.seen
+    assert path == "/health" and "Authorization" not in headers
+
+
+def test_wait_accepts_plain_seconds(project, slow_server):
+    result, _ = run(project, slow_server, "--prodready-wait", "120")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["target ready after * s (http: HTTP 200)"])

@@ -111,6 +111,8 @@ class ReadinessController:
         from .verdict import decide
 
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        if interrupted:
+            self.state.mark_interrupted()
         verdict = decide(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked,
             waived=self.settings.waived,

@@ -46,7 +46,6 @@ from .session import asked, configured, mentions_prodready, pyproject, redactor_
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
 if TYPE_CHECKING:
     from .gates.evaluation import GateOutcome
-    from .report.redaction import Redactor
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
@@ -122,6 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .report import files as report_files
 
         report_files.add_html_sections(config, column=True)  # before pytest-html builds its table header
+    if settings is not None and settings.explicit:
+        from .report import files as report_files
+
+        report_files.check_paths(config, settings)  # every file this run writes can be written, before any case
 
 
 def _quiet_asyncio_default(config: pytest.Config) -> None:
@@ -215,6 +218,10 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
             if where_ran.on_reference(settings.sqlite is not None, settings.uses_reference, _fixtures(item)):
                 item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
+    if not settings.explicit and not _is_worker(config):
+        from .report import files as report_files
+
+        report_files.check_paths(config, settings)  # a run judged because it collected readiness cases
 
 
 class _ClosestMarkers:
@@ -274,17 +281,17 @@ class ReadinessCases:
         if info is not None:
             from . import case_warnings
             from .records import failure_message
+            from .report.clean_reports import clean_report, one_line
 
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
             redactor = redactor_of(item.config)
             report.prodready = {**info, "figures": dict(case)}
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
-            report.prodready["message"] = redactor.text(failure_message(report))
+            report.prodready["message"] = one_line(redactor.text(failure_message(report)))
             if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
                 _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
-            if report.failed:
-                _mask_secrets(report, redactor)
+            clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
             case_warnings.soften(report)
         return report
 
@@ -317,12 +324,3 @@ def _mark_unsupported(report: pytest.TestReport, message: str) -> None:
     report.outcome = "skipped"
     path, lineno, _ = report.location
     report.longrepr = (str(path), (lineno or 0) + 1, message)
-
-
-def _mask_secrets(report: pytest.TestReport, redactor: Redactor) -> None:
-    """A readiness failure's text reaches the terminal, JUnit and HTML: mask secrets once, here."""
-    text = report.longreprtext
-    masked = redactor.text(text)
-    if masked != text:
-        report.longrepr = masked
-    report.sections = [(title, redactor.text(body)) for title, body in report.sections]

@@ -13,10 +13,12 @@ from typing import Any, Mapping, Sequence
 
 # "warned": the case passed but missed a warn level (or failed at severity warn).
 # "unsupported": the target lacks the operation (NotImplementedError, or not in its declared capabilities).
-OUTCOMES = ("passed", "warned", "failed", "error", "skipped", "unsupported")
+# "interrupted": Ctrl-C or SIGTERM cut the case short; pytest reports no phase after its setup.
+OUTCOMES = ("passed", "warned", "failed", "error", "skipped", "unsupported", "interrupted")
+INTERRUPTED_MESSAGE = "interrupted before the case finished"
 
 # The worst phase outcome wins when a case's setup, call and teardown disagree.
-_RANK = {"passed": 0, "warned": 1, "skipped": 2, "unsupported": 3, "failed": 4, "error": 5}
+_RANK = {"passed": 0, "warned": 1, "skipped": 2, "unsupported": 3, "failed": 4, "error": 5, "interrupted": 6}
 
 
 @dataclass

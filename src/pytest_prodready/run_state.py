@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .records import CaseResult, phase_outcome
+from .records import INTERRUPTED_MESSAGE, CaseResult, phase_outcome
 from .verdict import Verdict
 
 
@@ -26,6 +26,7 @@ class RunState:
     report_files: list[str] = field(default_factory=list)
     worker_ids: set[str] = field(default_factory=set)
     blocked: str | None = None  # why no case ran: the target never became ready
+    finished: set[str] = field(default_factory=set)  # node ids whose teardown was reported
 
     def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
         """Fold one test phase, tagged with readiness info, into its record."""
@@ -38,11 +39,19 @@ class RunState:
                 severity=info.get("severity", "fail"),
             )
             self.records[nodeid] = record
+        if when == "teardown":
+            self.finished.add(nodeid)
         figures = info.get("figures", {})
         if info.get("ran_on"):
             record.figures["ran_on"] = info["ran_on"]
         outcome = phase_outcome(when, outcome, figures.get("warnings", ()), bool(info.get("unsupported")))
         record.merge_phase(outcome, duration_s, message, figures)
+
+    def mark_interrupted(self) -> None:
+        """After an interruption, a case with no teardown report was cut short: never a pass."""
+        for nodeid, record in self.records.items():
+            if nodeid not in self.finished:
+                record.merge_phase("interrupted", 0.0, INTERRUPTED_MESSAGE, {})
 
     @property
     def workers(self) -> int:

@@ -56,6 +56,8 @@ OPTION_KEYS = {
 }
 
 _COUNTS = {"type": "integer", "minimum": 0}
+MAX_VOLUME = 1_000_000  # rows per table the reference target generates before the first case: more never ends
+_VOLUME = {**_COUNTS, "maximum": MAX_VOLUME}
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -90,7 +92,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "volume": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"sessions": _COUNTS, "memories": _COUNTS, "documents": _COUNTS},
+            "properties": {"sessions": _VOLUME, "memories": _VOLUME, "documents": _VOLUME},
         },
         "require": {
             "type": "object",

@@ -156,7 +156,7 @@ def decide(
             passed=c.get("passed", 0) + c.get("warned", 0),
             warned=c.get("warned", 0),
             failed=c.get("failed", 0),
-            errors=c.get("error", 0),
+            errors=c.get("error", 0) + c.get("interrupted", 0),
             skipped=c.get("skipped", 0),
             unsupported=c.get("unsupported", 0),
             waived=c.get("waived", 0),

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .load.loopback import check_target
+from .checks.sqlite import read_only_uri
+from .load.loopback import check_target, without_userinfo
 
 NEO4J_USER_ENV, NEO4J_PASSWORD_ENV = "PRODREADY_NEO4J_USER", "PRODREADY_NEO4J_PASSWORD"
 PROBE_TIMEOUT_S = 2.0  # the most one probe is given
@@ -87,19 +88,33 @@ def wait_until_ready(
 def _budget(left_s: float) -> float:
     """Seconds one probe may take: the time left, within [MIN_PROBE_S, PROBE_TIMEOUT_S]."""
     return max(min(left_s, PROBE_TIMEOUT_S), MIN_PROBE_S)
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a place to go: following one could leave loopback."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+# No proxy either: a proxy would take the request to another host than the one checked.
+_OPENER = urllib.request.build_opener(_RefuseRedirects, urllib.request.ProxyHandler({}))
 
 
 def http_health(base_url: str, *, allow_remote: bool = False) -> Probe:
-    """``GET <base_url>/health`` answers 200; the URL must be loopback unless remote is allowed."""
+    """``GET <base_url>/health`` answers 200; the URL must be loopback unless remote is allowed.
+
+    Userinfo is dropped from the URL: urllib would pass ``user:pw@host`` to
+    name resolution as the host name.  Redirects are reported, never followed.
+    """
     check_target(base_url, allow_remote)
-    url = base_url.rstrip("/") + "/health"
+    url = without_userinfo(base_url).rstrip("/") + "/health"
 
     def probe(timeout_s: float) -> Status:
         try:
-            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            with _OPENER.open(url, timeout=timeout_s) as response:
                 return Status(response.status == 200, f"HTTP {response.status}")
         except urllib.error.HTTPError as exc:
-            return Status(False, f"HTTP {exc.code}")
+            moved = " (redirect not followed)" if 300 <= exc.code < 400 else ""
+            return Status(False, f"HTTP {exc.code}{moved}")
         except (urllib.error.URLError, OSError) as exc:
             return Status(False, f"unreachable ({getattr(exc, 'reason', exc)})")
 
@@ -111,7 +126,7 @@ def sqlite_answers(path: Path) -> Probe:
 
     def probe(timeout_s: float) -> Status:
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout_s) as connection:
+            with sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout_s) as connection:
                 connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return Status(True, "answers")
         except sqlite3.Error as exc:

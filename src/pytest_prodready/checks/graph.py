@@ -39,10 +39,12 @@ read in read transactions only, with connection and query timeouts.
 from __future__ import annotations
 
 import asyncio
+import warnings
 from dataclasses import dataclass
 from string import Template
 from typing import Any, Protocol
 
+from ..report.redaction import redact
 from .finding import DEFAULT_SAMPLE, Finding
 from .sqlite import ProbeError, SQLiteProbe, quote_name
 
@@ -267,7 +269,7 @@ class Neo4jGraph:
         self.names = names
         self.connection_timeout_s = connection_timeout_s
         self.query_timeout_s = query_timeout_s
-        self.label = f"neo4j {uri}"
+        self.label = f"neo4j {redact(uri)}"
         self._driver: Any = None
 
     async def open(self) -> "Neo4jGraph":
@@ -280,19 +282,23 @@ class Neo4jGraph:
             raise GraphError(str(exc)) from None
         import neo4j
 
-        self._driver = neo4j.AsyncGraphDatabase.driver(
-            self.uri,
-            auth=self.auth,
-            connection_timeout=self.connection_timeout_s,
-            connection_acquisition_timeout=self.connection_timeout_s,
-            max_transaction_retry_time=self.connection_timeout_s,
-            notifications_min_severity="OFF",
-        )
-        try:
+        try:  # the driver is built inside the try: a malformed URI (with its password) is a one-line error too
+            with warnings.catch_warnings():  # the driver's warnings quote the whole URI, password included
+                warnings.simplefilter("ignore")
+                self._driver = neo4j.AsyncGraphDatabase.driver(
+                    self.uri,
+                    auth=self.auth,
+                    connection_timeout=self.connection_timeout_s,
+                    connection_acquisition_timeout=self.connection_timeout_s,
+                    max_transaction_retry_time=self.connection_timeout_s,
+                    notifications_min_severity="OFF",
+                )
             await asyncio.wait_for(self._driver.verify_connectivity(), self.connection_timeout_s * 2)
-        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError, asyncio.TimeoutError) as exc:
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError, ValueError,
+                asyncio.TimeoutError) as exc:
             await self.close()
-            raise GraphError(f"cannot connect to Neo4j at {self.uri}: {_one_line(exc) or 'timed out'}") from exc
+            detail = redact(f"{self.uri}: {_one_line(exc) or 'timed out'}")
+            raise GraphError(f"cannot connect to Neo4j at {detail}") from None
         return self
 
     @property

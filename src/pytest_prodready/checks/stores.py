@@ -29,6 +29,7 @@ from .graph import (
     Neo4jGraph,
     SQLiteGraph,
 )
+from ..report.redaction import redact
 from ..timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .sqlite import DEFAULT_TIMEOUT_S, ProbeError, SQLiteProbe
 
@@ -125,12 +126,14 @@ def parse_store(name: str, table: Any, where: str, base: Path, timeouts: Timeout
         else:
             valid, wanted = isinstance(value, str) and value != "", "a non-empty string"
         if not valid:
-            raise StoreError(f"{here}: key {key!r}: expected {wanted}, got {value!r}")
+            raise StoreError(f"{here}: key {key!r}: expected {wanted}, got {redact(repr(value))}")
     if "sqlite" in table:
         return SQLiteStore(name, table["sqlite"], base, _names(table, SQLITE_NAMES),
                            float(table.get("timeout", timeouts.query_s)))
     if not is_neo4j_uri(table["neo4j"]) and not _VARIABLE.fullmatch(table["neo4j"]):
-        raise StoreError(f"{here}: key 'neo4j': expected a {'/'.join(NEO4J_SCHEMES)}:// URI, got {table['neo4j']!r}")
+        raise StoreError(  # the URI may hold a password: masked
+            f"{here}: key 'neo4j': expected a {'/'.join(NEO4J_SCHEMES)}:// URI, got {redact(repr(table['neo4j']))}"
+        )
     return Neo4jStore(
         name, table["neo4j"], table.get("database"), table.get("user"), table.get("password"),
         _names(table, NEO4J_NAMES),

@@ -21,7 +21,7 @@ from .comparison import REGRESSED, Comparison, compare_percentile
 BASELINE_VERSION = 1
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
 _BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
 
 
@@ -98,7 +98,7 @@ def parse_bound(text: str | float) -> float:
 
 
 def baseline_path(folder: Path, name: str) -> Path:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' or '-'")
     return folder / f"{name}.json"
 

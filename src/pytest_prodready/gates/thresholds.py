@@ -46,6 +46,10 @@ class GateSpec:
 
 
 _COUNT_KEYS = {"samples": 1, "warmup": 0, "concurrency": 1}
+# A gate keeps every sample (percentiles, the report's histogram, the baseline file): a typo like
+# samples = 10**9 would fill the memory and never end, so it is a usage error instead.
+MAX_SAMPLES = 1_000_000
+_COUNT_MAXIMUM = {"samples": MAX_SAMPLES, "warmup": MAX_SAMPLES}
 GATE_KEYS = tuple(f.name for f in fields(GateSpec) if f.name != "warn_limits") + ("severity",)
 
 
@@ -63,7 +67,7 @@ def parse_gate(raw: Mapping[str, Any], where: str) -> GateSpec:
         if key in _GATE_LIMITS or key == "severity":
             continue
         if key in _COUNT_KEYS:
-            values[key] = whole_number(value, _COUNT_KEYS[key], f"{where}: {key}")
+            values[key] = whole_number(value, _COUNT_KEYS[key], f"{where}: {key}", _COUNT_MAXIMUM.get(key))
         elif key == "name":
             values[key] = str(value)
         else:
@@ -167,10 +171,12 @@ def fraction(value: Any, where: str) -> float:
     return float(value)
 
 
-def whole_number(value: Any, minimum: int, where: str) -> int:
-    """An int >= ``minimum``; bools are refused although Python counts them as ints."""
+def whole_number(value: Any, minimum: int, where: str, maximum: int | None = None) -> int:
+    """An int >= ``minimum`` (and <= ``maximum``); bools are refused although Python counts them as ints."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ThresholdError(f"{where}: expected a whole number >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ThresholdError(f"{where}: at most {maximum:,}, got {value:,}")
     return value
 
 

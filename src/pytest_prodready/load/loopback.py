@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ALLOW_OPTION = "--prodready-allow-remote-load"
 
@@ -27,6 +27,14 @@ def host_of(url: str) -> str:
     if not parts.hostname:
         raise RemoteHostError(f"load target {url!r} has no host")
     return parts.hostname
+
+
+def without_userinfo(url: str) -> str:
+    """``http://user:pw@host:8080/x`` -> ``http://host:8080/x``: credentials go to no resolver and no log."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def loopback_addresses(host: str) -> list[str]:

@@ -98,6 +98,8 @@ def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
 
 def parse_duration(value: Any, where: str) -> int:
     """Whole seconds from ``20``, ``"20s"``, ``"1m30s"`` or ``"1h"`` (locust's --run-time takes seconds)."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())  # plain seconds, as the message below suggests
     if isinstance(value, str):
         match = _DURATION.match(value.strip())
         if match and any(match.groups()):

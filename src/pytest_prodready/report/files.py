@@ -8,12 +8,16 @@ gets no report object, no rows built for nothing and no file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 import pytest
 
+from ..gates.baseline import baseline_path
 from ..json_files import write_json_atomically
+from .markdown import STEP_SUMMARY_ENV
+from .paths import check_report_paths, unwritable_reason
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -62,9 +66,13 @@ def open_html_report(config: pytest.Config, settings: Settings, session: pytest.
                 report.pytest_runtest_logreport(seen)
 
 
+def _html_active(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("html")
+
+
 def html_report_path(config: pytest.Config) -> Path | None:
     """The HTML report pytest-html will write, if any."""
-    path = config.option.htmlpath if config.pluginmanager.hasplugin("html") else None
+    path = config.option.htmlpath if _html_active(config) else None
     return Path(path).resolve() if path else None
 
 
@@ -75,3 +83,21 @@ def write_reports(config: pytest.Config, settings: Settings, document: dict[str,
     if html is not None:
         written.append(html)
     return written
+
+
+def check_paths(config: pytest.Config, settings: Settings) -> None:
+    """Every file this run will write can be written there: else a usage error, before any case runs."""
+    step_summary = os.environ.get(STEP_SUMMARY_ENV)
+    own_html = not config.option.htmlpath  # checked before a readiness run opens pytest-html's report at our path
+    html = (settings.html_path if own_html else Path(config.option.htmlpath)) if _html_active(config) else None
+    problem = check_report_paths({
+        "--prodready-json": settings.json_path,
+        "--prodready-html" if own_html else "--html": html,
+        "--prodready-summary-md": settings.summary_md,
+        f"${STEP_SUMMARY_ENV}": Path(step_summary) if step_summary else None,
+        "--prodready-save-baseline": (
+            baseline_path(settings.baseline_dir, settings.save_baseline) if settings.save_baseline else None
+        ),
+    })
+    if problem is not None:
+        raise pytest.UsageError(problem)

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from ..gates.comparison import interval_text
 from . import charts
 from . import rows as shared_rows
+from .redaction import Redactor
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
 GO, NO_GO, WARN = "#1a7f37", "#cf222e", "#9a6700"
@@ -295,3 +296,29 @@ def _limit(value: float | None, label: str = "limit") -> str:
 def _list(items: Iterable[str]) -> str:
     items = list(items)
     return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+_TEST_ID_CELL, _CELL_END = '<td class="col-testId">', "</td>"
+
+
+def escaped_test_id_cell(cell: str, redactor: Redactor) -> str:
+    """pytest-html's test-id cell with its id masked and escaped (an id like ``<img onerror=...>`` stays text)."""
+    if not (cell.startswith(_TEST_ID_CELL) and cell.endswith(_CELL_END)):
+        return cell
+    test_id = cell[len(_TEST_ID_CELL):-len(_CELL_END)]
+    return f"{_TEST_ID_CELL}{escape(redactor.text(test_id))}{_CELL_END}"
+
+
+def safe_metadata(metadata: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """Metadata values as pytest-html's environment table may insert them: secrets masked, HTML escaped.
+
+    The top-level key is set as text; nested keys and every value are inserted as HTML.
+    """
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {escape(redactor.text(str(k))): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return escape(redactor.text(str(value))) if isinstance(value, str) else value
+
+    return {key: clean(value) for key, value in redactor.value(dict(metadata)).items()}

@@ -20,6 +20,7 @@ class HtmlSections:
     def __init__(self, config: pytest.Config, *, column: bool) -> None:
         self.config = config
         self.column = column
+        _mask_metadata(config)  # before pytest-html's session start (or its replay) renders it
 
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
         controller = self.config.pluginmanager.get_plugin("prodready-controller")
@@ -34,6 +35,11 @@ class HtmlSections:
             cells.insert(2, '<th class="sortable" data-column-type="readiness">Readiness</th>')
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        """pytest-html puts the test id in its cell unescaped (and inserts it with innerHTML): escape it here."""
+        from . import html
+
+        redactor = redactor_of(self.config)
+        cells[:] = [html.escaped_test_id_cell(cell, redactor) for cell in cells]
         if self.column:
             info = getattr(report, "prodready", None)
             label = f"{info['domain']} / {info['category']}" if info else ""
@@ -43,3 +49,14 @@ class HtmlSections:
         """Failure logs are shown verbatim; secrets in them are masked first."""
         redactor = redactor_of(self.config)
         data[:] = [redactor.text(entry) for entry in data]
+
+
+def _mask_metadata(config: pytest.Config) -> None:
+    """pytest-html shows metadata (CI variables such as GIT_URL) with innerHTML: mask and escape it first."""
+    from pytest_metadata.plugin import metadata_key
+
+    metadata = config.stash.get(metadata_key, None)
+    if metadata:
+        from . import html
+
+        metadata.update(html.safe_metadata(metadata, redactor_of(config)))

@@ -7,6 +7,7 @@ redacted, and the text is masked once more before it is written.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -23,7 +24,7 @@ def render(document: Mapping[str, Any]) -> str:
     parts = [
         _headline(document),
         _categories(document["categories"]),
-        _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error")]),
+        _cases("Failed", [c for c in cases if c["outcome"] in ("failed", "error", "interrupted")]),
         _cases("Unsupported by the target", [c for c in cases if c["outcome"] == "unsupported"]),
         _cases("Warnings", [c for c in cases if c["outcome"] == "warned"]),
         _gates([c for c in cases if "latency" in c["figures"]]),
@@ -55,10 +56,10 @@ def _headline(document: Mapping[str, Any]) -> str:
     verdict, env, categories = document["verdict"], document["environment"], document["categories"]
     passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
     incomplete = " (incomplete)" if verdict["incomplete"] else ""
-    reasons = "".join(f"\n- {_cell(r)}" for r in verdict["reasons"])
+    reasons = "".join(f"\n- {_text(r)}" for r in verdict["reasons"])
     return (
-        f"## READINESS: {verdict['headline']}{incomplete}\n\n"
-        f"Profile `{env['profile']}`, target `{env['target']}`: {passed} passed, {required} required."
+        f"## READINESS: {_text(verdict['headline'])}{incomplete}\n\n"
+        f"Profile {_code(env['profile'])}, target {_code(env['target'])}: {passed} passed, {required} required."
         f"{chr(10) if reasons else ''}{reasons}\n"
     )
 
@@ -76,13 +77,13 @@ def _category_state(category: Mapping[str, Any]) -> str:
 
 
 def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
-    rows = [(f"`{c['nodeid']}`", c["outcome"], c["message"], _latency(c["figures"])) for c in cases]
+    rows = [(_code(c["nodeid"]), c["outcome"], c["message"], _latency(c["figures"])) for c in cases]
     return _table(title, ("case", "outcome", "message", "p50 / p95 / p99 (ms)"), rows)
 
 
 def _gates(cases: Sequence[Mapping[str, Any]]) -> str:
     rows = [
-        (f"`{c['nodeid']}`", c["figures"].get("gate") or "inline", c["figures"]["latency"]["n"],
+        (_code(c["nodeid"]), c["figures"].get("gate") or "inline", c["figures"]["latency"]["n"],
          *(f"{c['figures']['latency'][key]:.2f}" for key in shared_rows.GATE_FIGURES),
          _limits(c["figures"].get("limits", {}), c["figures"].get("warn_limits", {})), c["outcome"])
         for c in cases
@@ -96,7 +97,7 @@ def _canary(cases: Sequence[Mapping[str, Any]]) -> str:
     if not cases:
         return ""
     rows = [
-        (f"`{c['nodeid']}`", k["metric"], canary_figure(k, "baseline"), canary_figure(k, "candidate"),
+        (_code(c["nodeid"]), k["metric"], canary_figure(k, "baseline"), canary_figure(k, "candidate"),
          canary_ratio(k), canary_change(k), canary_bound(k), _canary_mark(k["decision"]))
         for c in cases
         for k in c["figures"]["canary"]["comparisons"]
@@ -109,8 +110,8 @@ def _canary(cases: Sequence[Mapping[str, Any]]) -> str:
 def _canary_note(case: Mapping[str, Any]) -> str:
     fig = case["figures"]["canary"]
     decision = _canary_mark(fig["decision"], canary_decision(fig))
-    note = (f"- `{case['nodeid']}`: {decision}; baseline `{fig['baseline_url']}`, candidate `{fig['candidate_url']}`; "
-            f"{canary_plan(fig)}")
+    note = (f"- {_code(case['nodeid'])}: {_text(decision)}; baseline {_code(fig['baseline_url'])}, "
+            f"candidate {_code(fig['candidate_url'])}; {_text(canary_plan(fig))}")
     return " ".join(note.split())
 
 
@@ -152,4 +153,24 @@ def _row(cells: Sequence[Any]) -> str:
 
 def _cell(value: Any) -> str:
     """One line, with pipes escaped, so a message cannot break the table."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return _text(value).replace("|", "\\|")
+
+
+class _Code(str):
+    """A finished code span: its text is shown literally, so it is not escaped again."""
+
+
+def _code(value: Any) -> _Code:
+    """A code span whose fence is longer than any run of backticks inside, so none can end it early."""
+    text = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence, pad = "`" * (longest + 1), " " if longest else ""
+    return _Code(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _text(value: Any) -> str:
+    """One line of text; a ``<`` or backtick from a database value or test id cannot start HTML or a code span."""
+    text = " ".join(str(value).split())
+    if isinstance(value, _Code):
+        return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("`", "\\`")

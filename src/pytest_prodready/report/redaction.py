@@ -17,7 +17,19 @@ MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words and numbers
 # A secret word, or "pass" / "pwd" / "auth" standing as a word of a name ("DB_PASS", not "passed").
 SECRET_WORD = r"(?:password|passwd|passphrase|secret|token|api[_-]?key|credential|(?<![a-z])(?:pass|pwd|auth)(?![a-z]))"
 SECRET_NAME = re.compile(SECRET_WORD, re.IGNORECASE)
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.IGNORECASE)
+# A password may hold a '/' (it ends at the last '@' before a space); the host after the '@' must look like one.
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]+)@(?=[a-z0-9\[])", re.IGNORECASE
+)
+# The same without a scheme (``neo4j:pw@db:7687``, a netloc on its own): user:password@host[:port].
+_NETLOC_CREDENTIALS = re.compile(
+    r"(?<![\w/.:@-])(?P<user>[a-z0-9._%+-]+):(?P<pw>[^@\s/:]+)@(?=[a-z0-9][a-z0-9.-]*(?::\d+)?(?![\w@]))",
+    re.IGNORECASE,
+)
+# Environment variables whose names hold a secret word but whose values are not secrets.
+NOT_SECRETS = frozenset({"PWD", "OLDPWD", "SSH_AUTH_SOCK"})
+_ELLIPSIS = "..."
+
 _KEY_VALUE = re.compile(
     r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z0-9_-]*" + SECRET_WORD + r"[A-Za-z0-9_-]*)"
     r"(?P<sep>['\"]?\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)",
@@ -31,8 +43,17 @@ _BEARER = re.compile(r"(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re
 def redact(text: str) -> str:
     """Mask passwords in URLs and ``key=value`` pairs whose key names a secret."""
     text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    text = _NETLOC_CREDENTIALS.sub(lambda m: f"{m['user']}:{MASK}@", text)
     text = _BEARER.sub(lambda m: f"{m['scheme']}{MASK}", text)
-    return _KEY_VALUE.sub(lambda m: f"{m['key']}{m['sep']}{_mask_value(m['value'])}", text)
+    return _KEY_VALUE.sub(_masked_pair, text)
+
+
+def _masked_pair(match: re.Match[str]) -> str:
+    """``password=x`` -> ``password=***``; but a count in a sentence (``auth: 1 failed``) is no secret."""
+    value = match["value"]
+    if value.isdigit() and ":" in match["sep"] and re.match(r"\s+[a-z(]", match.string[match.end():]):
+        return match.group(0)
+    return f"{match['key']}{match['sep']}{_mask_value(value)}"
 
 
 def _mask_value(value: str) -> str:
@@ -54,15 +75,25 @@ class Redactor:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Redactor":
-        """Every environment variable named like a secret holds a value to mask."""
-        return cls(value for name, value in environ.items() if SECRET_NAME.search(name))
+        """Every environment variable named like a secret holds a value to mask (``$PWD`` is a folder, not one)."""
+        return cls(value for name, value in environ.items() if SECRET_NAME.search(name) and name not in NOT_SECRETS)
 
     def text(self, text: str) -> str:
         if not text:
             return text  # most reports of a run have no message: no regex for them
         for secret in self._secrets:
             text = text.replace(secret, MASK)
+        if _ELLIPSIS in text:
+            text = self._fragments(text)
         return redact(text)
+
+    def _fragments(self, text: str) -> str:
+        """pytest shortens long reprs to ``'sk-li...-1111'``: mask what is left of a secret beside the ``...``."""
+        for secret in self._secrets:
+            for size in range(len(secret) - 1, MIN_SECRET_LENGTH - 1, -1):
+                text = text.replace(_ELLIPSIS + secret[-size:], _ELLIPSIS + MASK)
+                text = text.replace(secret[:size] + _ELLIPSIS, MASK + _ELLIPSIS)
+        return text
 
     def value(self, value: Any) -> Any:
         """Redact every string inside nested dicts and lists; mask secret-named keys."""

@@ -8,12 +8,19 @@ from typing import Iterator, Sequence
 from ..read_only import note
 from ..settings import Settings
 from ..verdict import Verdict
+from .clean_reports import one_line
 from .redaction import Redactor
 
 Line = tuple[str, dict[str, bool]]
 
 
 def summary_lines(verdict: Verdict, settings: Settings, files: Sequence[Path], redactor: Redactor) -> Iterator[Line]:
+    """Lines with their markup, every one escaped: a table name or value cannot paint a fake ``READINESS: GO``."""
+    for line, markup in _lines(verdict, settings, files, redactor):
+        yield one_line(line), markup
+
+
+def _lines(verdict: Verdict, settings: Settings, files: Sequence[Path], redactor: Redactor) -> Iterator[Line]:
     """Lines with their markup (``green`` / ``yellow`` / ``red`` / ``bold``) for pytest's writer."""
     yield f"profile {settings.profile}; target {redactor.text(settings.target)}", {}
     width = max([len(f"{t.domain} / {t.category}") for t in verdict.categories] + [20])
