@@ -188,9 +188,14 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
     seen), ``assert_problem_json()`` (RFC 7807 error bodies),
     ``assert_health()`` (each dependency with status and response time),
     ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
+    A method that can change data (POST, PUT, PATCH, DELETE) is sent with
+    the valid key only under ``--prodready-allow-writes``.
     """
     timeouts = prodready_settings.timeouts
-    factory = ReadinessFactory(readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s)
+    factory = ReadinessFactory(
+        readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s,
+        allow_writes=prodready_settings.allow_writes,
+    )
     yield factory
     factory.close()
 

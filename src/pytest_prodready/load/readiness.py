@@ -5,6 +5,12 @@ allowed), returns the problems it found as sentences, and has an
 ``assert_*`` twin that records the outcome in the case's figures and raises
 ``AssertionError`` listing every problem.  Every response any check sees is
 also inspected for the security headers.
+
+Safe against a real service: a method that can change data (POST, PUT,
+PATCH, DELETE, anything not in :data:`SAFE_METHODS`) is only ever sent
+without a key or with a wrong one, unless ``allow_writes`` (the run's
+``--prodready-allow-writes``) says so; the "wrong method" probe uses TRACE,
+which changes nothing.  README "API readiness" lists every request sent.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ STATUSES = ("healthy", "degraded", "unhealthy")
 PROBLEM_JSON = "application/problem+json"
 REJECTED = (401, 403)
 KEY_HEADER = "X-API-Key"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 9.2.1: they change nothing
+WRONG_METHOD = "TRACE"  # safe, and a route almost never accepts it: expect 405 problem+json
 
 # header -> (what it must look like, test); a missing header is always a problem.
 REQUIRED_HEADERS: dict[str, tuple[str, Callable[[str], bool]]] = {
@@ -73,6 +81,7 @@ class ApiReadiness:
     client: httpx.Client | None = None
     timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    allow_writes: bool = False
     seen: list[httpx.Response] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +102,8 @@ class ApiReadiness:
     def _send(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
         import httpx
 
+        if key == self.api_key and not self._may_write_with_key(method):
+            raise AssertionError(f"refusing to send {method} {path} with the valid key: it can change data")
         headers = {**kwargs.pop("headers", {}), **({self.key_header: key} if key is not None else {})}
         try:
             response = self.client.request(method, path, headers=headers, **kwargs)
@@ -102,9 +113,15 @@ class ApiReadiness:
             raise ApiUnreachable(f"{method} {self.base_url}{path}: {cause}") from None
         return response
 
+    def _may_write_with_key(self, method: str) -> bool:
+        return self.allow_writes or method.upper() in SAFE_METHODS
+
     # checks: each returns the problems found
     def auth_problems(self) -> list[str]:
-        """Every route rejects a missing or wrong key (401/403) and accepts the real one; health needs none."""
+        """Every route rejects a missing or wrong key (401/403) and accepts the real one; health needs none.
+
+        The valid key goes only to routes whose method changes nothing, unless writes are allowed.
+        """
         problems = []
         wrong = secrets.token_urlsafe(16)
         for method, path in self.routes:
@@ -112,6 +129,8 @@ class ApiReadiness:
                 status = self._send(method, path, key).status_code
                 if status not in REJECTED:
                     problems.append(f"{method} {path} {label} answered {status}, expected 401 or 403")
+            if not self._may_write_with_key(method):
+                continue
             status = self._send(method, path, self.api_key).status_code
             if status in REJECTED:
                 problems.append(f"{method} {path} with the valid key answered {status}")
@@ -136,16 +155,15 @@ class ApiReadiness:
         return _dedupe(problems)
 
     def problem_json_problems(self) -> list[str]:
-        """Errors (401, 404, 405, a malformed body) come as RFC 7807 problem+json documents."""
+        """Errors (401, 404, 405; with writes allowed, a malformed body) come as RFC 7807 problem+json documents."""
         method, path = self.routes[0]
-        unused = "DELETE" if method != "DELETE" else "PATCH"
         probes = [
             ("no key", self._send(method, path)),
             ("unknown path", self._send("GET", f"/no-such-path-{secrets.token_hex(4)}", self.api_key)),
-            ("wrong method", self._send(unused, path, self.api_key)),
+            ("wrong method", self._send(WRONG_METHOD, path, self.api_key)),
         ]
         writes = [route for route in self.routes if route[0] in ("POST", "PUT", "PATCH")]
-        if writes:
+        if writes and self.allow_writes:
             method, path = writes[0]
             bad = self._send(method, path, self.api_key, content=b"{not json", headers={"content-type": "application/json"})
             probes.append(("malformed body", bad))
