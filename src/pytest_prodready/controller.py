@@ -23,6 +23,10 @@ from .report import markdown
 from .report import terminal
 from .run_state import RunState
 from .settings import Settings
+from . import systems
+from . import deselection
+from .deselection import WORKER_OUTPUT
+from .usage import REPORT_ATTRIBUTE, USAGE_ERROR_EXIT, error_line
 from .verdict import decide
 
 
@@ -49,7 +53,16 @@ class ReadinessController:
         """Silent unless a readiness case ran, a prodready option was given or the wait blocked the run."""
         return self.state.active or self.settings.explicit or self.state.blocked is not None
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """An xdist worker's deselected readiness cases (every worker deselects the same ones)."""
+        sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT, {})
+        self.state.deselected.update({nodeid: tuple(pair) for nodeid, pair in sent.items()})
+
+    @pytest.hookimpl(trylast=True)  # after the terminal's own PASSED, so a gate's figures follow it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        mistake = getattr(report, REPORT_ATTRIBUTE, None)
+        if mistake is not None:
+            self.state.usage_mistakes.append(self.config.stash[REDACTOR_KEY].text(mistake))
         info = getattr(report, "prodready", None)
         if info is not None:
             worker = getattr(report, "node", None)
@@ -58,6 +71,13 @@ class ReadinessController:
             redactor = self.config.stash[REDACTOR_KEY]
             clean = {**info, "figures": redactor.value(info.get("figures", {}))}
             self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
+            if report.when == "call" and report.passed and self.config.option.verbose > 0:
+                self._show(terminal.gate_line(clean["figures"]))
+
+    def _show(self, line: str | None) -> None:
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if line and reporter is not None:
+            reporter.write_line(line)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
@@ -69,6 +89,9 @@ class ReadinessController:
                 report_files.release_html_report(self.config)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.state.usage_mistakes:  # the user's setup is wrong: no verdict on the product
+            session.exitstatus = USAGE_ERROR_EXIT
+            return
         if not self.judging:
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
@@ -94,12 +117,20 @@ class ReadinessController:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.state.usage_mistakes:
+            terminalreporter.write_line(error_line(self.state.usage_mistakes), red=True, bold=True)
+            return
         if self.state.verdict is None:
             return
         terminalreporter.section("production readiness", sep="=")
-        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, self.config.stash[REDACTOR_KEY])
+        lines = terminal.summary_lines(
+            self.state.verdict, self.settings, self.state.report_files, self.config.stash[REDACTOR_KEY],
+            self.state.document["environment"]["systems"] if self.state.document else (),
+        )
         for line, markup in lines:
             terminalreporter.write_line(line, **markup)
+        for entry in self.state.document.get("deselected", ()) if self.state.document else ():
+            terminalreporter.write_line(f"  {deselection.warning_line(entry)}", yellow=True)
 
 
 class HtmlSections:
@@ -121,6 +152,8 @@ class HtmlSections:
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         info = getattr(report, "prodready", None)
         label = f"{info['domain']} / {info['category']}" if info else ""
+        shown = systems.shown(info.get("figures", {})) if info else ""
+        label += f" ({shown})" if shown else ""
         cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:

@@ -23,7 +23,8 @@ from .checks.sqlite import ProbeError, SQLiteProbe
 from .gates.evaluation import GateOutcome
 from .gates.latency import DEFAULT_CLOCK, Clock, LatencyRecorder, measure_timer_overhead
 from .gates.thresholds import ThresholdError
-from .keys import CANARY_KEY, FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, REDACTOR_KEY, SETTINGS_KEY
+from . import systems
+from .keys import BUILT_TARGET_KEY, CANARY_KEY, FIGURES_KEY, GATE_KEY, OVERHEAD_KEY, REDACTOR_KEY, SETTINGS_KEY
 from .load.harness import LoadHarness, harness_for, terminal_reporter
 from .load.readiness import ReadinessFactory
 from .load.server import RunningServer, ServerStartError, reference_server
@@ -97,7 +98,7 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(
-    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    pytestconfig: pytest.Config, prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[MemoryServiceTarget]:
     """The system under test, behind the :class:`~pytest_prodready.target.MemoryServiceTarget` contract.
 
@@ -112,6 +113,7 @@ async def target(
         built = await build_target(prodready_settings.target, context)
     except TargetLoadError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    pytestconfig.stash[BUILT_TARGET_KEY] = built
     try:
         yield built
     finally:
@@ -259,6 +261,7 @@ def canary(
     def record(outcome: GateOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
 
+    systems.note(request.node.stash.setdefault(FIGURES_KEY, {}), canary_pair.baseline.url, canary_pair.candidate.url)
     report, redactor = terminal_reporter(request.config), request.config.stash[REDACTOR_KEY]
     return CanaryRun(
         canary_pair, spec, timeouts=prodready_settings.timeouts,
@@ -266,3 +269,15 @@ def canary(
         clock=prodready_clock, record=record, progress=lambda line: report(redactor.text(line)),
         exclusive=lambda: one_at_a_time(tmp_path_factory.getbasetemp().parent / CANARY_LOCK_FILE),
     )
+
+
+def fixture_systems(item: pytest.Item) -> list[str]:
+    """What this case's ``target`` and ``sqlite_db`` fixtures pointed at, when the plugin built them."""
+    found, values = [], getattr(item, "funcargs", {})
+    built = item.config.stash.get(BUILT_TARGET_KEY, None)
+    if built is not None and values.get("target") is built:
+        found.append(systems.target_factory(item.config.stash[SETTINGS_KEY].target))
+    probe = values.get("sqlite_db")
+    if isinstance(probe, SQLiteProbe):
+        found.append(systems.describe_store(probe))
+    return found

@@ -24,3 +24,4 @@ INFO_KEY = pytest.StashKey[dict[str, Any]]()
 LOAD_KEY = pytest.StashKey[tuple[LoadSpec, LoadResult]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 CANARY_KEY = pytest.StashKey[GateOutcome]()
+BUILT_TARGET_KEY = pytest.StashKey[object]()  # the adapter the ``target`` fixture built, to tell it from an override

@@ -15,6 +15,7 @@ import pytest
 
 from .controller import HtmlSections, ReadinessController
 from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registered by import)
+    fixture_systems,
     api_readiness,
     canary,
     canary_pair,
@@ -29,7 +30,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     sqlite_db,
     target,
 )
-from . import case_warnings
+from . import async_cases, case_warnings, systems
 from .readiness_wait import ReadinessWait, add_options as add_wait_options
 from .gates import evaluation
 from .interrupts import SigtermGuard
@@ -49,6 +50,8 @@ from .report.redaction import Redactor
 from .rule_items import add_pyproject_rules, collect_rule_file
 from .run_state import RunState
 from .settings import OPTION_KEYS, SettingsError, resolve
+from .usage import REPORT_ATTRIBUTE, UsageMistake
+from .deselection import WORKER_OUTPUT
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,6 +135,14 @@ def pytest_collection(session: pytest.Session) -> None:
     add_pyproject_rules(session.config, _pyproject(session.config))
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
+    """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
+    collected = yield
+    async_cases.mark_async_cases(collected)
+    return collected
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """prodready.toml files and ``[tool.prodready.consistency]`` become one item per rule."""
     return collect_rule_file(file_path, parent)
@@ -158,6 +169,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.stash[INFO_KEY] = {**info, "severity": severity}
         if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
             item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember deselected readiness cases; a worker sends them to the controller in its workeroutput."""
+    for item in items:
+        try:
+            info = readiness_info(item, item.nodeid) or implied_canary_info(item)
+        except MarkerError:
+            continue
+        if info is not None:
+            item.config.stash[STATE_KEY].deselected[item.nodeid] = (info["domain"], info["category"])
+            if _is_worker(item.config):
+                item.config.workeroutput.setdefault(WORKER_OUTPUT, {})[item.nodeid] = [info["domain"], info["category"]]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -203,8 +227,15 @@ def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Tag the report with plain data so it survives the trip from an xdist worker."""
     report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(UsageMistake):
+        mistake = f"{item.nodeid}: {call.excinfo.value}"
+        report.longrepr = item.config.stash[REDACTOR_KEY].text(mistake)
+        setattr(report, REPORT_ATTRIBUTE, mistake)
+        return report  # not a readiness record: the run ends as a usage error
     info = item.stash.get(INFO_KEY, None)
     if info is not None:
+        if report.when == "call":
+            systems.note(item.stash.setdefault(FIGURES_KEY, {}), *fixture_systems(item))
         figures = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
         redactor = item.config.stash[REDACTOR_KEY]
         report.prodready = {**info, "figures": dict(figures), "message": redactor.text(failure_message(report))}

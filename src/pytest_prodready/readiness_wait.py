@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from .gates.thresholds import ThresholdError
-from .keys import SETTINGS_KEY
+from .keys import REDACTOR_KEY, SETTINGS_KEY
 from .load.loopback import ALLOW_OPTION, RemoteHostError
 from .load.thresholds import parse_duration
 from .run_state import RunState
-from .wait import Probe, http_health, neo4j_connects, sqlite_answers, wait_until_ready
+from .wait import Probe, health_url, http_health, neo4j_connects, sqlite_answers, wait_until_ready
 
 
 def add_options(group: Any) -> None:
@@ -72,8 +72,8 @@ class ReadinessWait:
 
     def _progress(self, line: str) -> None:
         terminal = self.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(line)
+        if terminal is not None:  # a probe's name may hold a URI with a password
+            terminal.write_line(self.config.stash[REDACTOR_KEY].text(line))
 
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
@@ -82,12 +82,12 @@ def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     settings = config.stash[SETTINGS_KEY]
     allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
     for name, url in (("http", settings.target_url), ("baseline http", settings.baseline_url)):
-        if url:
-            probes.append((name, http_health(url, allow_remote=allow_remote)))
+        if url:  # named with what is polled, so a blocked run says which URL never answered
+            probes.append((f"{name} {health_url(url)}", http_health(url, allow_remote=allow_remote)))
     sqlite = settings.sqlite
     if sqlite is not None:
-        probes.append(("sqlite", sqlite_answers(sqlite)))
+        probes.append((f"sqlite {sqlite}", sqlite_answers(sqlite)))
     neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)
     if neo4j_uri:
-        probes.append(("neo4j", neo4j_connects(neo4j_uri)))
+        probes.append((f"neo4j {neo4j_uri}", neo4j_connects(neo4j_uri)))
     return probes

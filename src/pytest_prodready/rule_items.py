@@ -19,7 +19,7 @@ import pytest
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
-from . import case_warnings
+from . import case_warnings, systems
 from .keys import FIGURES_KEY, INFO_KEY, SETTINGS_KEY
 
 T = TypeVar("T")
@@ -81,8 +81,10 @@ class RuleItem(pytest.Item):
 
     def runtest(self) -> None:
         source, compare_to = self.book.sources(self.spec)
+        figures = self.stash.setdefault(FIGURES_KEY, {})
+        systems.note(figures, *(systems.describe_store(s) for s in (source, compare_to) if s is not None))
         outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
-        self.stash.setdefault(FIGURES_KEY, {}).setdefault("consistency", []).append(outcome.to_figures())
+        figures.setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
         if self.stash[INFO_KEY]["severity"] == "warn":

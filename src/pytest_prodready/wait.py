@@ -81,10 +81,15 @@ def wait_until_ready(
         delay = min(delay * 2, max_delay_s)
 
 
+def health_url(base_url: str) -> str:
+    """What the HTTP probe polls: ``<base_url>/health``."""
+    return base_url.rstrip("/") + "/health"
+
+
 def http_health(base_url: str, *, allow_remote: bool = False) -> Probe:
     """``GET <base_url>/health`` answers 200; the URL must be loopback unless remote is allowed."""
     check_target(base_url, allow_remote)
-    url = base_url.rstrip("/") + "/health"
+    url = health_url(base_url)
 
     def probe(timeout_s: float) -> Status:
         try:

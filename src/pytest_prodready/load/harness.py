@@ -15,13 +15,15 @@ from typing import Any, Callable, Mapping
 import pytest
 
 from ..gates.thresholds import ThresholdError
-from ..keys import LOAD_KEY
+from .. import systems
+from ..keys import FIGURES_KEY, LOAD_KEY
+from ..usage import UsageMistake
 from .loopback import RemoteHostError
 from .results import LoadResult, LoadResultError
 from .runner import API_KEY_ENV, LoadPlan, LoadRunError, run_load
 from .thresholds import LoadSpec, parse_load
 
-Record = Callable[[LoadSpec, LoadResult], None]
+Record = Callable[[LoadSpec, LoadResult, str], None]  # spec, result, the host it loaded
 Report = Callable[[str], None]
 
 
@@ -64,13 +66,17 @@ class LoadHarness:
         """
         try:
             spec = parse_load({**self.marker_kwargs, **overrides}, self.where)
+            located = self.locate(locustfile)
+        except (ThresholdError, LoadRunError) as exc:  # the call is wrong: a usage error, not a load failure
+            raise UsageMistake(f"load_runner.run: {exc}") from None
+        try:
             extra = {**(env or {}), **({API_KEY_ENV: api_key} if api_key else {})}
-            plan = LoadPlan(self.locate(locustfile), host, spec, self.workdir(), extra, self.allow_remote)
+            plan = LoadPlan(located, host, spec, self.workdir(), extra, self.allow_remote)
             result = run_load(plan, progress=self.report)
         except (ThresholdError, RemoteHostError, LoadRunError, LoadResultError) as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
         self.report(f"load {result.summary()}")
-        self.record(spec, result)
+        self.record(spec, result, host)
         return result
 
     def locate(self, locustfile: str | Path) -> Path:
@@ -90,8 +96,9 @@ def harness_for(item: pytest.Item, tmp_path_factory: pytest.TempPathFactory) -> 
     config = item.config
     marker = item.get_closest_marker("load")
 
-    def record(spec: LoadSpec, result: LoadResult) -> None:
+    def record(spec: LoadSpec, result: LoadResult, host: str) -> None:
         item.stash[LOAD_KEY] = (spec, result)
+        systems.note(item.stash.setdefault(FIGURES_KEY, {}), host)
 
     return LoadHarness(
         marker.kwargs if marker is not None else {},

@@ -19,7 +19,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from .. import systems
 from ..timeouts import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_QUERY_TIMEOUT_S
+from ..usage import UsageMistake
 
 if TYPE_CHECKING:  # httpx is imported when a check runs, not when the plugin loads
     import httpx
@@ -41,6 +43,7 @@ REQUIRED_HEADERS: dict[str, tuple[str, Callable[[str], bool]]] = {
 }
 
 Route = tuple[str, str]
+KEPT_PROBLEMS = 500  # per check in the reports; ``problems_total`` counts them all
 
 
 class ApiUnreachable(AssertionError):
@@ -209,7 +212,8 @@ class ApiReadiness:
 
     def _judge(self, check: str, problems: list[str]) -> None:
         if self.figures is not None:
-            record = {"passed": not problems, "problems": problems[:20], "responses_seen": len(self.seen)}
+            record = {"passed": not problems, "problems": problems[:KEPT_PROBLEMS], "problems_total": len(problems),
+                      "responses_seen": len(self.seen)}
             self.figures.setdefault("api_readiness", {})[check] = record
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
@@ -281,6 +285,29 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+CALL = "api_readiness(base_url, api_key, routes)"
+ROUTE_EXAMPLE = '[("GET", "/orders"), ("POST", "/orders")]'
+
+
+def check_arguments(base_url: Any, api_key: Any, routes: Any) -> None:
+    """The fixture's arguments as documented, or a :class:`UsageMistake` saying what to write instead."""
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        hint = " (--prodready-target-url not given?)" if base_url is None else ""
+        raise UsageMistake(f"{CALL}: base_url must be an http:// or https:// URL, got {base_url!r}{hint}")
+    if not isinstance(api_key, str) or not api_key:
+        raise UsageMistake(f"{CALL}: api_key must be a non-empty string")
+    if isinstance(routes, (str, bytes)) or not isinstance(routes, Sequence) or not routes:
+        raise UsageMistake(f"{CALL}: routes must be a non-empty list of (method, path) pairs, e.g. {ROUTE_EXAMPLE}")
+    for route in routes:
+        if not (isinstance(route, (tuple, list)) and len(route) == 2 and all(isinstance(part, str) for part in route)):
+            raise UsageMistake(
+                f"{CALL}: each route must be a (method, path) pair, e.g. {ROUTE_EXAMPLE}; got {route!r}"
+            )
+        method, path = route
+        if not method.isalpha() or not path.startswith("/"):
+            raise UsageMistake(f"{CALL}: route {route!r}: expected an HTTP method and a path starting with '/'")
+
+
 class ReadinessFactory:
     """What the ``api_readiness`` fixture gives: call it with a base URL; clients close after the test."""
 
@@ -290,6 +317,8 @@ class ReadinessFactory:
         self.made: list[ApiReadiness] = []
 
     def __call__(self, base_url: str, api_key: str, routes: Sequence[Route], **options: Any) -> ApiReadiness:
+        check_arguments(base_url, api_key, routes)
+        systems.note(self.figures, base_url)
         checks = ApiReadiness(base_url, api_key, routes, figures=self.figures, **{**self.defaults, **options})
         self.made.append(checks)
         return checks

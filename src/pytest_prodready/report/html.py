@@ -12,7 +12,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable, Mapping
 
+from .. import systems
 from ..gates.comparison import interval_text
+from ..verdict import category_passed, ran_of
+from .figures import milliseconds
 from . import charts
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
@@ -37,6 +40,7 @@ def summary_blocks(document: Mapping[str, Any]) -> list[str]:
         _canary([c for c in cases if "canary" in c["figures"]]),
         _consistency([c for c in cases if c["figures"].get("consistency")]),
         _load([c for c in cases if "load" in c["figures"]]),
+        _api_readiness([c for c in cases if "api_readiness" in c["figures"]]),
         _issues([c for c in cases if c["outcome"] != "passed"]),
         _environment(document["environment"]),
     ]
@@ -67,18 +71,20 @@ def _executive_summary(document: Mapping[str, Any]) -> str:
         '<h3 id="prodready-summary">Executive summary</h3>'
         f"<p>{passed} of {len(cases)} readiness cases passed across {len(domains)} domain(s) "
         f"({escape(', '.join(domains)) or 'none'}); decision <b>{document['verdict']['decision']}</b> "
-        f"under profile <b>{escape(env['profile'])}</b>, in {env['duration_s']:.1f} s.</p>"
+        f"under profile <b>{escape(env['profile'])}</b>, in {env['duration_s']:.1f} s; "
+        f"{escape(systems.header(env.get('systems', ())))}.</p>"
     )
 
 
 def _categories(categories: Iterable[Mapping[str, Any]]) -> str:
     rows = [
-        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"] + c["errors"],
-         c["skipped"], _category_state(c))
+        (c["domain"], c["category"], category_passed(c["passed"], ran_of(c), c["required"]), c["warned"],
+         c["failed"] + c["errors"], c["skipped"], _category_state(c))
         for c in categories
     ]
     return _table("prodready-categories", "Categories",
-                  ("domain", "category", "passed / required", "warned", "failed", "skipped", "result"), rows)
+                  ("domain", "category", "passed", "warned", "failed", "skipped", "result"), rows)
+
 
 
 def _category_state(category: Mapping[str, Any]) -> "_Markup":
@@ -101,7 +107,7 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
         fig = case["figures"]
         lat, limits, warn_limits = fig["latency"], fig.get("limits", {}), fig.get("warn_limits", {})
         cells = " ".join(
-            f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
+            f"{key[:-3]} <b>{milliseconds(lat[key])}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
             for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
         )
         parts.append(
@@ -115,7 +121,7 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
 
 def _baseline(cases: list[Mapping[str, Any]]) -> str:
     rows = [
-        (c["nodeid"], b["metric"], f"{b['baseline_ms']:.2f}", f"{b['measured_ms']:.2f}", _change(b),
+        (c["nodeid"], b["metric"], milliseconds(b["baseline_ms"]), milliseconds(b["measured_ms"]), _change(b),
          _state(not b["regressed"], b.get("decision", "within bound"), f"regressed (> {b['bound_pct']:g} %)"))
         for c in cases
         for b in [c["figures"]["baseline"]]
@@ -213,12 +219,24 @@ def _load(cases: list[Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _api_readiness(cases: list[Mapping[str, Any]]) -> str:
+    """One row per API check a case ran: where, how many problems, the first few."""
+    rows = [
+        (c["nodeid"], check, systems.shown(c["figures"]) or "-", _rule_state(record["passed"], c["outcome"]),
+         record.get("problems_total", len(record["problems"])), "; ".join(record["problems"][:5]))
+        for c in cases
+        for check, record in c["figures"]["api_readiness"].items()
+    ]
+    return _table("prodready-api", "API readiness", ("case", "check", "ran against", "result", "problems", "first problems"),
+                  rows)
+
+
 def _issues(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return '<h3 id="prodready-issues">Issues encountered</h3><p>None.</p>'
     items = [
         f"<li>{_outcome(c['outcome'])} <code>{escape(c['nodeid'])}</code> "
-        f"{escape(c['message'])}</li>"
+        f"{escape(c['message'])}{_ran_against(c['figures'])}</li>"
         for c in cases
     ]
     return f'<h3 id="prodready-issues">Issues encountered</h3><ul>{"".join(items)}</ul>'
@@ -227,7 +245,8 @@ def _issues(cases: list[Mapping[str, Any]]) -> str:
 def _environment(env: Mapping[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items())
     rows = [
-        ("profile", env["profile"]), ("target", env["target"]), ("sqlite", env.get("sqlite") or "-"),
+        ("profile", env["profile"]), ("target", env.get("target") or "- (no case used the target fixture)"),
+        ("ran against", ", ".join(env.get("systems", ())) or "-"), ("sqlite", env.get("sqlite") or "-"),
         ("python / sqlite", f"{env['python']} / {env.get('sqlite_library', '?')}"), ("versions", versions),
         ("platform", env.get("platform", "")), ("started / finished", f"{env['started_at']} / {env['finished_at']}"),
         ("xdist workers", env.get("workers", 0)),
@@ -295,3 +314,8 @@ def _limit(value: float | None, label: str = "limit") -> str:
 def _list(items: Iterable[str]) -> str:
     items = list(items)
     return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+def _ran_against(figures: Mapping[str, Any]) -> str:
+    shown = systems.shown(figures)
+    return f' <span class="prodready-system">(ran against {escape(shown)})</span>' if shown else ""

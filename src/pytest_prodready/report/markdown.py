@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
+from .. import systems
+from ..verdict import category_passed, ran_of, run_passed
 from .redaction import Redactor
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -53,23 +55,25 @@ def write(path: Path, document: Mapping[str, Any], redactor: Redactor, *, append
 def _headline(document: Mapping[str, Any]) -> str:
     verdict, env, categories = document["verdict"], document["environment"], document["categories"]
     passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
+    ran = sum(ran_of(c) for c in categories)
     incomplete = " (incomplete)" if verdict["incomplete"] else ""
     reasons = "".join(f"\n- {_cell(r)}" for r in verdict["reasons"])
     return (
         f"## READINESS: {verdict['headline']}{incomplete}\n\n"
-        f"Profile `{env['profile']}`, target `{env['target']}`: {passed} passed, {required} required."
+        f"Profile `{env['profile']}`; {_cell(systems.header(env.get('systems', ())))}. {run_passed(passed, ran, required)}."
         f"{chr(10) if reasons else ''}{reasons}\n"
     )
 
 
 def _categories(categories: Sequence[Mapping[str, Any]]) -> str:
     rows = [
-        (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"], c["errors"],
-         c["skipped"], _category_state(c))
+        (c["domain"], c["category"], category_passed(c["passed"], ran_of(c), c["required"]), c["warned"], c["failed"],
+         c["errors"], c["skipped"], _category_state(c))
         for c in categories
     ]
-    return _table("Categories", ("domain", "category", "passed / required", "warned", "failed", "errors", "skipped",
+    return _table("Categories", ("domain", "category", "passed", "warned", "failed", "errors", "skipped",
                                  "result"), rows)
+
 
 
 def _category_state(category: Mapping[str, Any]) -> str:
@@ -79,8 +83,9 @@ def _category_state(category: Mapping[str, Any]) -> str:
 
 
 def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
-    rows = [(f"`{c['nodeid']}`", c["outcome"], c["message"], _latency(c["figures"])) for c in cases]
-    return _table(title, ("case", "outcome", "message", "p50 / p95 / p99 (ms)"), rows)
+    rows = [(f"`{c['nodeid']}`", c["outcome"], c["message"], systems.shown(c["figures"]) or "-", _latency(c["figures"]))
+            for c in cases]
+    return _table(title, ("case", "outcome", "message", "ran against", "p50 / p95 / p99 (ms)"), rows)
 
 
 def _gates(cases: Sequence[Mapping[str, Any]]) -> str:
