@@ -153,7 +153,7 @@ class HtmlSections:
         info = getattr(report, "prodready", None)
         label = f"{info['domain']} / {info['category']}" if info else ""
         shown = systems.shown(info.get("figures", {})) if info else ""
-        label += f" ({shown})" if shown else ""
+        label += f" ({self.config.stash[REDACTOR_KEY].text(shown)})" if shown else ""
         cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
