@@ -97,7 +97,7 @@ def test_a_p95_between_the_levels_is_go_with_one_warning_and_exit_0(gated, monke
         "READINESS: GO (1 warning)*",
     ])
     document = report(gated)
-    assert document["schema_version"] == "1.2"
+    assert document["schema_version"] == "1.3"
     assert document["verdict"]["headline"] == "GO (1 warning)"
     assert [w["nodeid"] for w in document["verdict"]["warnings"]] == ["test_gate.py::test_lookup"]
     case = document["cases"][0]
@@ -109,7 +109,7 @@ def test_a_p95_between_the_levels_is_go_with_one_warning_and_exit_0(gated, monke
 def test_below_the_warn_level_is_a_plain_go(gated, monkeypatch):
     result = run(gated, monkeypatch, 2)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["READINESS: GO (1 passed, 0 required)"])
+    result.stdout.fnmatch_lines(["READINESS: GO (1 of 1 readiness cases passed)"])
 
 
 def test_above_the_fail_level_is_no_go(gated, monkeypatch):
@@ -148,9 +148,9 @@ def test_a_failing_smoke_case_of_severity_warn_is_a_warning_not_a_failure(pytest
     assert result.ret == 0
     result.assert_outcomes(passed=1, xfailed=1)
     result.stdout.fnmatch_lines([
-        "  smoke / checks * 2/2 * ok, 1 warned",
+        "  smoke / checks * 2 of 2, needs 2 * ok, 1 warned",
         "*WARNING test_smoke.py::test_cache_warm - AssertionError: cache is cold*",
-        "READINESS: GO (1 warning) (2 passed, 2 required)",
+        "READINESS: GO (1 warning) (2 of 2 readiness cases passed, at least 2 required)",
     ])
     cases = {case["nodeid"]: case for case in report(pytester)["cases"]}
     assert (cases["test_smoke.py::test_cache_warm"]["outcome"], cases["test_smoke.py::test_cache_warm"]["severity"]) == (

@@ -147,8 +147,9 @@ def test_a_run_waits_for_a_slow_target_then_passes(project, slow_server):
     result, _ = run(project, slow_server, "--prodready-wait", "30s")
     assert slow_server.polls == 4
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["waiting for the target: http: HTTP 503 *", "target ready after * s (http: HTTP 200)",
-                                 "READINESS: GO (3 passed, 3 required)"])
+    result.stdout.fnmatch_lines(["waiting for the target: http http://127.0.0.1:*/health: HTTP 503 *",
+                                 "target ready after * s (http http://127.0.0.1:*/health: HTTP 200)",
+                                 "READINESS: GO (3 of 3 readiness cases passed, at least 3 required)"])
 
 
 @pytest.mark.parametrize("workers", [(), ("-n", "2")])
@@ -158,8 +159,8 @@ def test_a_target_that_never_turns_healthy_is_one_no_go_within_the_deadline(proj
     assert result.ret == 1
     output = result.stdout.str()
     result.stdout.fnmatch_lines([
-        "  reason: target never became ready within 3.0 s (last status: http: HTTP 503)",
-        "READINESS: NO-GO (0 passed, 0 required)",
+        "  reason: target never became ready within 3.0 s (last status: http http://127.0.0.1:*/health: HTTP 503)",
+        "READINESS: NO-GO (0 of 0 readiness cases passed)",
     ])
     assert output.count("reason:") == 1 and "PASSED" not in output and "FAILED" not in output
     assert elapsed < 3 + 12  # the deadline plus interpreter start-up and xdist workers on a busy machine
@@ -195,7 +196,7 @@ def test_a_run_waits_for_neo4j_then_runs_the_cases(project, neo4j_uri):
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "--prodready-wait", "60s",
                                           "--prodready-neo4j-uri", neo4j_uri)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["target ready after * s (neo4j: connected)", "READINESS: GO (3 passed, 3 required)"])
+    result.stdout.fnmatch_lines([f"target ready after * s (neo4j {neo4j_uri}: connected)", "READINESS: GO (3 of 3 readiness cases passed, at least 3 required)"])
     result.assert_outcomes(passed=3)
 
 
@@ -208,9 +209,9 @@ def test_a_neo4j_that_never_answers_is_one_no_go_within_the_deadline(project, mo
     elapsed = time.monotonic() - started
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        "waiting for the target: neo4j: ServiceUnavailable *",
-        "  reason: target never became ready within 3.0 s (last status: neo4j: ServiceUnavailable)",
-        "READINESS: NO-GO (0 passed, 0 required)",
+        f"waiting for the target: neo4j {uri}: ServiceUnavailable *",
+        f"  reason: target never became ready within 3.0 s (last status: neo4j {uri}: ServiceUnavailable)",
+        "READINESS: NO-GO (0 of 0 readiness cases passed)",
     ])
     output = result.stdout.str() + result.stderr.str()
     assert output.count("reason:") == 1 and "PASSED" not in output and "FAILED" not in output

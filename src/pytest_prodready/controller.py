@@ -20,6 +20,7 @@ import pytest
 
 from .readiness_case import INFO_KEY
 from .run_state import RunState
+from .usage import REPORT_ATTRIBUTE as USAGE_REPORT_ATTRIBUTE
 from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
@@ -62,6 +63,13 @@ class ReadinessController:
         if report.failed and self.holding:
             self.held.append(report)
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """An xdist worker's deselected readiness cases (every worker deselects the same ones)."""
+        from .deselection import WORKER_OUTPUT
+
+        sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT, {})
+        self.state.deselected.update({nodeid: tuple(pair) for nodeid, pair in sent.items()})
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, Any, Any]:
         """A run with an option or a collected readiness case is judged; others stay silent."""
@@ -71,7 +79,11 @@ class ReadinessController:
             self.holding, self.held = False, []
         return (yield)
 
+    @pytest.hookimpl(trylast=True)  # after the terminal's own PASSED, so a gate's figures follow it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        mistake = getattr(report, USAGE_REPORT_ATTRIBUTE, None)
+        if mistake is not None:
+            self.state.usage_mistakes.append(redactor_of(self.config).text(mistake))
         info = getattr(report, "prodready", None)
         if info is None:
             if self.holding:
@@ -86,6 +98,15 @@ class ReadinessController:
         redactor = redactor_of(self.config)
         clean = {**info, "figures": redactor.value(info.get("figures", {}))}
         self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
+        if report.when == "call" and report.passed and self.config.option.verbose > 0:
+            from .report import terminal
+
+            self._show(terminal.gate_line(clean["figures"]))
+
+    def _show(self, line: str | None) -> None:
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if line and reporter is not None:
+            reporter.write_line(line)
 
     def _activate(self) -> None:
         """From now on this is a readiness run: SIGTERM ends it cleanly and pytest-html writes our report."""
@@ -102,6 +123,11 @@ class ReadinessController:
             report_files.open_html_report(self.config, self.settings, self.session, held)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from .usage import USAGE_ERROR_EXIT
+
+        if self.state.usage_mistakes:  # the user's setup is wrong: no verdict on the product
+            session.exitstatus = USAGE_ERROR_EXIT
+            return
         if not self.active:
             return
         from .gates import baseline as baselines
@@ -136,11 +162,22 @@ class ReadinessController:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.state.usage_mistakes:
+            from .usage import error_line
+
+            terminalreporter.write_line(error_line(self.state.usage_mistakes), red=True, bold=True)
+            return
         if self.state.verdict is None:
             return
+        from . import deselection
         from .report import terminal
 
         terminalreporter.section("production readiness", sep="=")
-        lines = terminal.summary_lines(self.state.verdict, self.settings, self.state.report_files, redactor_of(self.config))
+        lines = terminal.summary_lines(
+            self.state.verdict, self.settings, self.state.report_files, redactor_of(self.config),
+            self.state.document["environment"]["systems"] if self.state.document else (),
+        )
         for line, markup in lines:
             terminalreporter.write_line(line, **markup)
+        for entry in self.state.document.get("deselected", ()) if self.state.document else ():
+            terminalreporter.write_line(f"  {deselection.warning_line(entry)}", yellow=True)

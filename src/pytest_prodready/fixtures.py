@@ -45,6 +45,7 @@ GATE_KEY = pytest.StashKey["tuple[GateSpec, LatencyRecorder]"]()
 LOAD_KEY = pytest.StashKey["tuple[LoadSpec, LoadResult]"]()
 CANARY_KEY = pytest.StashKey["GateOutcome"]()
 OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()  # the timer's own cost, measured once per clock
+BUILT_TARGET_KEY = pytest.StashKey[object]()  # the adapter the ``target`` fixture built, to tell it from an override
 
 CANARY_LOCK_FILE = "prodready-canary.lock"  # shared by the xdist workers of a run (their basetemps' parent)
 
@@ -146,7 +147,8 @@ def statement_log() -> Iterator[StatementLog]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def target(
-    prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory, statement_log: StatementLog
+    pytestconfig: pytest.Config, prodready_settings: Settings, tmp_path_factory: pytest.TempPathFactory,
+    statement_log: StatementLog,
 ) -> AsyncIterator[MemoryServiceTarget]:
     """The system under test, behind the :class:`~pytest_prodready.target.MemoryServiceTarget` contract.
 
@@ -160,6 +162,7 @@ async def target(
         built = await build_target(prodready_settings.target, context)
     except TargetLoadError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    pytestconfig.stash[BUILT_TARGET_KEY] = built
     try:
         yield built
     finally:
@@ -260,8 +263,11 @@ def load_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     _require("load", "load_runner (locust)")
     from .load.harness import harness_for
 
-    def record(spec: LoadSpec, result: LoadResult) -> None:
+    def record(spec: LoadSpec, result: LoadResult, host: str) -> None:
+        from . import systems
+
         request.node.stash[LOAD_KEY] = (spec, result)
+        systems.note(figures(request.node), host)
 
     return harness_for(request.node, tmp_path_factory, record)
 
@@ -298,12 +304,17 @@ def api_readiness(readiness_figures: dict[str, Any], prodready_settings: Setting
     seen), ``assert_problem_json()`` (RFC 7807 error bodies),
     ``assert_health()`` (each dependency with status and response time),
     ``assert_rate_limited(path, key)``; outcomes go into the case's figures.
+    A method that can change data (POST, PUT, PATCH, DELETE) is sent with
+    the valid key only under ``--prodready-allow-writes``.
     """
     _require("http", "api_readiness")
     from .load.readiness import ReadinessFactory
 
     timeouts = prodready_settings.timeouts
-    factory = ReadinessFactory(readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s)
+    factory = ReadinessFactory(
+        readiness_figures, timeout_s=timeouts.query_s, connect_timeout_s=timeouts.connect_s,
+        allow_writes=prodready_settings.allow_writes,
+    )
     yield factory
     factory.close()
 
@@ -378,6 +389,9 @@ def canary(
     def record(outcome: GateOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
 
+    from . import systems
+
+    systems.note(figures(request.node), canary_pair.baseline.url, canary_pair.candidate.url)
     report, redactor = terminal_reporter(request.config), redactor_of(request.config)
     return CanaryRun(
         canary_pair, spec, timeouts=prodready_settings.timeouts,
@@ -385,3 +399,18 @@ def canary(
         clock=prodready_clock, record=record, progress=lambda line: report(redactor.text(line)),
         exclusive=lambda: one_at_a_time(tmp_path_factory.getbasetemp().parent / CANARY_LOCK_FILE),
     )
+
+
+def fixture_systems(item: pytest.Item) -> list[str]:
+    """What this case's ``target`` and ``sqlite_db`` fixtures pointed at, when the plugin built them."""
+    from . import systems
+    from .checks.sqlite import SQLiteProbe
+
+    found, values = [], getattr(item, "funcargs", {})
+    built = item.config.stash.get(BUILT_TARGET_KEY, None)
+    if built is not None and values.get("target") is built:
+        found.append(systems.target_factory(settings_of(item.config).target))
+    probe = values.get("sqlite_db")
+    if isinstance(probe, SQLiteProbe):
+        found.append(systems.describe_store(probe))
+    return found

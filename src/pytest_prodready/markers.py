@@ -55,14 +55,25 @@ def readiness_info(item: MarkerSource, where: str) -> dict[str, Any] | None:
         name, _ = gate_arguments(gate.args, gate.kwargs)
         return {"domain": "performance gates", "category": name or "inline gates"}
     if consistency is not None:
-        return {"domain": "consistency", "category": consistency.kwargs.get("rule", "rules")}
+        return {"domain": "consistency", "category": _named(consistency, "consistency", "rule", where) or "rules"}
     if load is not None:
         return {"domain": "load", "category": load.kwargs.get("name", "load tests")}
     if api is not None:
-        return {"domain": "api readiness", "category": api.kwargs.get("check", "checks")}
+        return {"domain": "api readiness", "category": _named(api, "api_readiness", "check", where) or "checks"}
     if canary is not None:
         return {"domain": "canary", "category": canary.kwargs.get("name", "canary comparisons")}
     return None
+
+
+def _named(marker: Any, marker_name: str, key: str, where: str) -> str | None:
+    """The one keyword a category marker takes (``rule=`` / ``check=``), a non-empty string when given."""
+    if marker.args or set(marker.kwargs) - {key, "severity"}:
+        given = ", ".join([*map(repr, marker.args), *(f"{k}=" for k in marker.kwargs)])
+        raise MarkerError(f"{where}: @pytest.mark.{marker_name} takes {key}='...' (and severity=) only, got {given}")
+    value = marker.kwargs.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise MarkerError(f"{where}: @pytest.mark.{marker_name}({key}=...) must be a non-empty string, got {value!r}")
+    return value
 
 
 def gate_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -18,6 +18,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     CANARY_KEY,
     GATE_KEY,
     LOAD_KEY,
+    fixture_systems,
     api_readiness,
     canary,
     canary_pair,
@@ -36,6 +37,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     statement_log,
     target,
 )
+from . import async_cases
 from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .readiness_case import FIGURES_KEY, INFO_KEY, figures
@@ -144,6 +146,14 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
+    """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
+    collected = yield
+    async_cases.mark_async_cases(collected)
+    return collected
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
@@ -153,6 +163,14 @@ def pytest_collection(session: pytest.Session) -> None:
         from .rule_items import add_pyproject_rules
 
         add_pyproject_rules(session.config, found)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
+    """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
+    collected = yield
+    async_cases.mark_async_cases(collected)
+    return collected
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -277,12 +295,21 @@ class ReadinessCases:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         """Tag the report with plain data so it survives the trip from an xdist worker."""
         report = yield
+        from .usage import REPORT_ATTRIBUTE, UsageMistake
+
+        if call.excinfo is not None and call.excinfo.errisinstance(UsageMistake):
+            mistake = f"{item.nodeid}: {call.excinfo.value}"
+            report.longrepr = redactor_of(item.config).text(mistake)
+            setattr(report, REPORT_ATTRIBUTE, mistake)
+            return report  # not a readiness record: the run ends as a usage error
         info = item.stash.get(INFO_KEY, None)
         if info is not None:
-            from . import case_warnings
+            from . import case_warnings, systems
             from .records import failure_message
             from .report.clean_reports import clean_report, one_line
 
+            if report.when == "call":
+                systems.note(figures(item), *fixture_systems(item))
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
             redactor = redactor_of(item.config)
             report.prodready = {**info, "figures": dict(case)}
@@ -303,6 +330,34 @@ def _fixtures(item: pytest.Item) -> tuple[str, ...]:
         return tuple(inspect.signature(function).parameters) if callable(function) else ()
     except (TypeError, ValueError):
         return tuple(getattr(item, "fixturenames", ()))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember deselected readiness cases; a worker sends them to the controller in its workeroutput."""
+    if not items:
+        return
+    from .canary.spec import implied_info as implied_canary_info
+
+    found: dict[str, tuple[str, str]] = {}
+    for item in items:
+        marked = _ClosestMarkers(item)
+        try:
+            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+        except MarkerError:
+            continue
+        if info is not None:
+            found[item.nodeid] = (info["domain"], info["category"])
+    config = items[0].config
+    if not found:
+        return
+    if _is_worker(config):
+        from .deselection import WORKER_OUTPUT
+
+        config.workeroutput.setdefault(WORKER_OUTPUT, {}).update({k: list(v) for k, v in found.items()})
+        return
+    controller = config.pluginmanager.get_plugin("prodready-controller")
+    if controller is not None:
+        controller.state.deselected.update(found)
 
 
 def _judge(item: pytest.Item, outcome: GateOutcome) -> None:

@@ -79,8 +79,8 @@ class ReadinessWait:
 
     def _progress(self, line: str) -> None:
         terminal = self.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(line)
+        if terminal is not None:  # a probe's name may hold a URI with a password
+            terminal.write_line(self.config.stash[REDACTOR_KEY].text(line))
 
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
@@ -92,13 +92,13 @@ def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     settings = settings_of(config)
     allow_remote = bool(config.getoption("prodready_allow_remote_load", default=False))
     for name, url in (("http", settings.target_url), ("baseline http", settings.baseline_url)):
-        if url:
-            probes.append((name, http_health(url, allow_remote=allow_remote)))
+        if url:  # named with what is polled, so a blocked run says which URL never answered
+            probes.append((f"{name} {health_url(url)}", http_health(url, allow_remote=allow_remote)))
     sqlite = settings.sqlite
     if sqlite is not None:
-        probes.append(("sqlite", sqlite_answers(sqlite)))
+        probes.append((f"sqlite {sqlite}", sqlite_answers(sqlite)))
     neo4j_uri = config.getoption("prodready_neo4j_uri", default=None)
     if neo4j_uri:
         require("neo4j", "--prodready-neo4j-uri")
-        probes.append(("neo4j", neo4j_connects(neo4j_uri)))
+        probes.append((f"neo4j {neo4j_uri}", neo4j_connects(neo4j_uri)))
     return probes

@@ -19,7 +19,7 @@ import pytest
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
-from . import case_warnings
+from . import case_warnings, systems
 from .readiness_case import INFO_KEY, figures
 from .session import settings_of
 
@@ -105,8 +105,10 @@ class RuleItem(pytest.Item):
 
     def runtest(self) -> None:
         source, compare_to = self.book.sources(self.spec)
+        case = figures(self)
+        systems.note(case, *(systems.describe_store(s) for s in (source, compare_to) if s is not None))
         outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
-        figures(self).setdefault("consistency", []).append(outcome.to_figures())
+        case.setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
         if self.stash[INFO_KEY]["severity"] == "warn":

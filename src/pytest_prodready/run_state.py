@@ -27,6 +27,8 @@ class RunState:
     worker_ids: set[str] = field(default_factory=set)
     blocked: str | None = None  # why no case ran: the target never became ready
     finished: set[str] = field(default_factory=set)  # node ids whose teardown was reported
+    deselected: dict[str, tuple[str, str]] = field(default_factory=dict)  # readiness nodeid -> (domain, category)
+    usage_mistakes: list[str] = field(default_factory=list)  # "<nodeid>: <mistake>": the run exits 4
 
     def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
         """Fold one test phase, tagged with readiness info, into its record."""

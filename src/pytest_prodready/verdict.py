@@ -107,6 +107,10 @@ class Verdict:
         return sum(t.required for t in self.categories)
 
     @property
+    def total_ran(self) -> int:
+        return sum(t.ran for t in self.categories)
+
+    @property
     def headline(self) -> str:
         """``GO``, ``GO (2 warnings)`` or ``NO-GO``: the decision with what it let through."""
         count = len(self.warnings)
@@ -196,3 +200,18 @@ def _category_order(requirements: Mapping[str, Mapping[str, int]]):
         return domain_rank, category_rank, category
 
     return key
+
+
+def category_passed(passed: int, ran: int, required: int) -> str:
+    """A category's count as every report words it: ``5 of 5``, ``3 of 4, needs 5``."""
+    return f"{passed} of {ran}" + (f", needs {required}" if required else "")
+
+
+def ran_of(category: Mapping[str, int]) -> int:
+    """Cases a category of the JSON report ran (its ``passed`` includes the warned ones)."""
+    return category["passed"] + category["failed"] + category["errors"] + category["skipped"]
+
+
+def run_passed(passed: int, ran: int, required: int) -> str:
+    """The run's count: ``12 of 18 readiness cases passed`` (``, at least 35 required`` when minimums are set)."""
+    return f"{passed} of {ran} readiness cases passed" + (f", at least {required} required" if required else "")

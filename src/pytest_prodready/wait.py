@@ -88,6 +88,8 @@ def wait_until_ready(
 def _budget(left_s: float) -> float:
     """Seconds one probe may take: the time left, within [MIN_PROBE_S, PROBE_TIMEOUT_S]."""
     return max(min(left_s, PROBE_TIMEOUT_S), MIN_PROBE_S)
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer, not a place to go: following one could leave loopback."""
 
@@ -99,6 +101,11 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_RefuseRedirects, urllib.request.ProxyHandler({}))
 
 
+def health_url(base_url: str) -> str:
+    """What the HTTP probe polls, as it may be shown: ``<base_url>/health`` without the URL's userinfo."""
+    return without_userinfo(base_url).rstrip("/") + "/health"
+
+
 def http_health(base_url: str, *, allow_remote: bool = False) -> Probe:
     """``GET <base_url>/health`` answers 200; the URL must be loopback unless remote is allowed.
 
@@ -106,7 +113,7 @@ def http_health(base_url: str, *, allow_remote: bool = False) -> Probe:
     name resolution as the host name.  Redirects are reported, never followed.
     """
     check_target(base_url, allow_remote)
-    url = without_userinfo(base_url).rstrip("/") + "/health"
+    url = health_url(base_url)
 
     def probe(timeout_s: float) -> Status:
         try:

@@ -22,7 +22,9 @@ from .finding import DEFAULT_SAMPLE
 from ..timeouts import DEFAULT_TIMEOUTS, Timeouts
 from .graph import COUNT_TYPES, GRAPH_RULES, Neo4jGraph
 from .parity import DEFAULT_TOLERANCE
-from .rules import Outcome, make_rule
+from .. import systems
+from ..usage import UsageMistake
+from .rules import Outcome, RuleError, make_rule
 from .runner import run_rule
 from .stores import is_neo4j_uri
 
@@ -48,7 +50,11 @@ class Consistency:
         """Run one rule and record it, without asserting: for tests that judge the figures themselves."""
         if compare_to is not None:
             params = {**params, "compare_to": str(getattr(compare_to, "label", compare_to))}
-        spec = make_rule(check, params, name=name, threshold=threshold, sample=self.sample)
+        try:
+            spec = make_rule(check, params, name=name, threshold=threshold, sample=self.sample)
+        except RuleError as exc:  # the test's own call is wrong, not the data
+            raise UsageMistake(f"consistency: {exc}") from None
+        systems.note(self.figures, *(systems.describe_store(s) for s in (source, compare_to) if s is not None))
         outcome = await run_rule(spec, self.bounded(source), self.bounded(compare_to))
         self.figures.setdefault("consistency", []).append(outcome.to_figures())
         return outcome

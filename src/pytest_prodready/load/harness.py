@@ -15,12 +15,14 @@ from typing import Any, Callable, Mapping
 import pytest
 
 from ..gates.thresholds import ThresholdError
+from .. import systems
+from ..usage import UsageMistake
 from .loopback import RemoteHostError
 from .results import LoadResult, LoadResultError
 from .runner import API_KEY_ENV, LoadPlan, LoadRunError, run_load
 from .thresholds import LoadSpec, parse_load
 
-Record = Callable[[LoadSpec, LoadResult], None]
+Record = Callable[[LoadSpec, LoadResult, str], None]  # spec, result, the host it loaded
 Report = Callable[[str], None]
 
 
@@ -63,13 +65,17 @@ class LoadHarness:
         """
         try:
             spec = parse_load({**self.marker_kwargs, **overrides}, self.where)
+            located = self.locate(locustfile)
+        except (ThresholdError, LoadRunError) as exc:  # the call is wrong: a usage error, not a load failure
+            raise UsageMistake(f"load_runner.run: {exc}") from None
+        try:
             extra = {**(env or {}), **({API_KEY_ENV: api_key} if api_key else {})}
-            plan = LoadPlan(self.locate(locustfile), host, spec, self.workdir(), extra, self.allow_remote)
+            plan = LoadPlan(located, host, spec, self.workdir(), extra, self.allow_remote)
             result = run_load(plan, progress=self.report)
         except (ThresholdError, RemoteHostError, LoadRunError, LoadResultError) as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
         self.report(f"load {result.summary()}")
-        self.record(spec, result)
+        self.record(spec, result, host)
         return result
 
     def locate(self, locustfile: str | Path) -> Path:

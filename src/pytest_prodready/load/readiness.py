@@ -5,6 +5,12 @@ allowed), returns the problems it found as sentences, and has an
 ``assert_*`` twin that records the outcome in the case's figures and raises
 ``AssertionError`` listing every problem.  Every response any check sees is
 also inspected for the security headers.
+
+Safe against a real service: a method that can change data (POST, PUT,
+PATCH, DELETE, anything not in :data:`SAFE_METHODS`) is only ever sent
+without a key or with a wrong one, unless ``allow_writes`` (the run's
+``--prodready-allow-writes``) says so; the "wrong method" probe uses TRACE,
+which changes nothing.  README "API readiness" lists every request sent.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from .. import systems
 from ..timeouts import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_QUERY_TIMEOUT_S
+from ..usage import UsageMistake
 
 if TYPE_CHECKING:  # httpx is imported when a check runs, not when the plugin loads
     import httpx
@@ -22,6 +30,8 @@ STATUSES = ("healthy", "degraded", "unhealthy")
 PROBLEM_JSON = "application/problem+json"
 REJECTED = (401, 403)
 KEY_HEADER = "X-API-Key"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 9.2.1: they change nothing
+WRONG_METHOD = "TRACE"  # safe, and a route almost never accepts it: expect 405 problem+json
 
 # header -> (what it must look like, test); a missing header is always a problem.
 REQUIRED_HEADERS: dict[str, tuple[str, Callable[[str], bool]]] = {
@@ -33,6 +43,7 @@ REQUIRED_HEADERS: dict[str, tuple[str, Callable[[str], bool]]] = {
 }
 
 Route = tuple[str, str]
+KEPT_PROBLEMS = 500  # per check in the reports; ``problems_total`` counts them all
 
 
 class ApiUnreachable(AssertionError):
@@ -73,6 +84,7 @@ class ApiReadiness:
     client: httpx.Client | None = None
     timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    allow_writes: bool = False
     seen: list[httpx.Response] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +105,8 @@ class ApiReadiness:
     def _send(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
         import httpx
 
+        if key == self.api_key and not self._may_write_with_key(method):
+            raise AssertionError(f"refusing to send {method} {path} with the valid key: it can change data")
         headers = {**kwargs.pop("headers", {}), **({self.key_header: key} if key is not None else {})}
         try:
             response = self.client.request(method, path, headers=headers, **kwargs)
@@ -102,9 +116,15 @@ class ApiReadiness:
             raise ApiUnreachable(f"{method} {self.base_url}{path}: {cause}") from None
         return response
 
+    def _may_write_with_key(self, method: str) -> bool:
+        return self.allow_writes or method.upper() in SAFE_METHODS
+
     # checks: each returns the problems found
     def auth_problems(self) -> list[str]:
-        """Every route rejects a missing or wrong key (401/403) and accepts the real one; health needs none."""
+        """Every route rejects a missing or wrong key (401/403) and accepts the real one; health needs none.
+
+        The valid key goes only to routes whose method changes nothing, unless writes are allowed.
+        """
         problems = []
         wrong = secrets.token_urlsafe(16)
         for method, path in self.routes:
@@ -112,6 +132,8 @@ class ApiReadiness:
                 status = self._send(method, path, key).status_code
                 if status not in REJECTED:
                     problems.append(f"{method} {path} {label} answered {status}, expected 401 or 403")
+            if not self._may_write_with_key(method):
+                continue
             status = self._send(method, path, self.api_key).status_code
             if status in REJECTED:
                 problems.append(f"{method} {path} with the valid key answered {status}")
@@ -136,16 +158,15 @@ class ApiReadiness:
         return _dedupe(problems)
 
     def problem_json_problems(self) -> list[str]:
-        """Errors (401, 404, 405, a malformed body) come as RFC 7807 problem+json documents."""
+        """Errors (401, 404, 405; with writes allowed, a malformed body) come as RFC 7807 problem+json documents."""
         method, path = self.routes[0]
-        unused = "DELETE" if method != "DELETE" else "PATCH"
         probes = [
             ("no key", self._send(method, path)),
             ("unknown path", self._send("GET", f"/no-such-path-{secrets.token_hex(4)}", self.api_key)),
-            ("wrong method", self._send(unused, path, self.api_key)),
+            ("wrong method", self._send(WRONG_METHOD, path, self.api_key)),
         ]
         writes = [route for route in self.routes if route[0] in ("POST", "PUT", "PATCH")]
-        if writes:
+        if writes and self.allow_writes:
             method, path = writes[0]
             bad = self._send(method, path, self.api_key, content=b"{not json", headers={"content-type": "application/json"})
             probes.append(("malformed body", bad))
@@ -191,7 +212,8 @@ class ApiReadiness:
 
     def _judge(self, check: str, problems: list[str]) -> None:
         if self.figures is not None:
-            record = {"passed": not problems, "problems": problems[:20], "responses_seen": len(self.seen)}
+            record = {"passed": not problems, "problems": problems[:KEPT_PROBLEMS], "problems_total": len(problems),
+                      "responses_seen": len(self.seen)}
             self.figures.setdefault("api_readiness", {})[check] = record
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
@@ -263,6 +285,29 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+CALL = "api_readiness(base_url, api_key, routes)"
+ROUTE_EXAMPLE = '[("GET", "/orders"), ("POST", "/orders")]'
+
+
+def check_arguments(base_url: Any, api_key: Any, routes: Any) -> None:
+    """The fixture's arguments as documented, or a :class:`UsageMistake` saying what to write instead."""
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        hint = " (--prodready-target-url not given?)" if base_url is None else ""
+        raise UsageMistake(f"{CALL}: base_url must be an http:// or https:// URL, got {base_url!r}{hint}")
+    if not isinstance(api_key, str) or not api_key:
+        raise UsageMistake(f"{CALL}: api_key must be a non-empty string")
+    if isinstance(routes, (str, bytes)) or not isinstance(routes, Sequence) or not routes:
+        raise UsageMistake(f"{CALL}: routes must be a non-empty list of (method, path) pairs, e.g. {ROUTE_EXAMPLE}")
+    for route in routes:
+        if not (isinstance(route, (tuple, list)) and len(route) == 2 and all(isinstance(part, str) for part in route)):
+            raise UsageMistake(
+                f"{CALL}: each route must be a (method, path) pair, e.g. {ROUTE_EXAMPLE}; got {route!r}"
+            )
+        method, path = route
+        if not method.isalpha() or not path.startswith("/"):
+            raise UsageMistake(f"{CALL}: route {route!r}: expected an HTTP method and a path starting with '/'")
+
+
 class ReadinessFactory:
     """What the ``api_readiness`` fixture gives: call it with a base URL; clients close after the test."""
 
@@ -272,6 +317,8 @@ class ReadinessFactory:
         self.made: list[ApiReadiness] = []
 
     def __call__(self, base_url: str, api_key: str, routes: Sequence[Route], **options: Any) -> ApiReadiness:
+        check_arguments(base_url, api_key, routes)
+        systems.note(self.figures, base_url)
         checks = ApiReadiness(base_url, api_key, routes, figures=self.figures, **{**self.defaults, **options})
         self.made.append(checks)
         return checks

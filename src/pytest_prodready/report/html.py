@@ -12,7 +12,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable, Mapping
 
+from .. import systems
 from ..gates.comparison import interval_text
+from ..verdict import category_passed, ran_of
+from .figures import milliseconds
 from . import charts
 from . import rows as shared_rows
 from .redaction import Redactor
@@ -39,6 +42,7 @@ def summary_blocks(document: Mapping[str, Any]) -> list[str]:
         _canary([c for c in cases if "canary" in c["figures"]]),
         _consistency([c for c in cases if c["figures"].get("consistency")]),
         _load([c for c in cases if "load" in c["figures"]]),
+        _api_readiness([c for c in cases if "api_readiness" in c["figures"]]),
         _issues([c for c in cases if c["outcome"] != "passed"]),
         _environment(document["environment"]),
     ]
@@ -69,7 +73,8 @@ def _executive_summary(document: Mapping[str, Any]) -> str:
         '<h3 id="prodready-summary">Executive summary</h3>'
         f"<p>{passed} of {len(cases)} readiness cases passed across {len(domains)} domain(s) "
         f"({escape(', '.join(domains)) or 'none'}); decision <b>{document['verdict']['decision']}</b> "
-        f"under profile <b>{escape(env['profile'])}</b>, in {env['duration_s']:.1f} s.</p>"
+        f"under profile <b>{escape(env['profile'])}</b>, in {env['duration_s']:.1f} s; "
+        f"{escape(systems.header(env.get('systems', ())))}.</p>"
     )
 
 
@@ -100,7 +105,7 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
         fig = case["figures"]
         lat, limits, warn_limits = fig["latency"], fig.get("limits", {}), fig.get("warn_limits", {})
         cells = " ".join(
-            f"{key[:-3]} <b>{lat[key]:.2f}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
+            f"{key[:-3]} <b>{milliseconds(lat[key])}</b>{_limit(limits.get(key))}{_limit(warn_limits.get(key), 'warn at')}"
             for key in shared_rows.GATE_FIGURES
         )
         parts.append(
@@ -114,7 +119,7 @@ def _gates(cases: list[Mapping[str, Any]]) -> str:
 
 def _baseline(cases: list[Mapping[str, Any]]) -> str:
     rows = [
-        (c["nodeid"], b["metric"], f"{b['baseline_ms']:.2f}", f"{b['measured_ms']:.2f}", _change(b),
+        (c["nodeid"], b["metric"], milliseconds(b["baseline_ms"]), milliseconds(b["measured_ms"]), _change(b),
          _state(not b["regressed"], b.get("decision", "within bound"), f"regressed (> {b['bound_pct']:g} %)"))
         for c in cases
         for b in [c["figures"]["baseline"]]
@@ -212,12 +217,24 @@ def _load(cases: list[Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _api_readiness(cases: list[Mapping[str, Any]]) -> str:
+    """One row per API check a case ran: where, how many problems, the first few."""
+    rows = [
+        (c["nodeid"], check, systems.shown(c["figures"]) or "-", _rule_state(record["passed"], c["outcome"]),
+         record.get("problems_total", len(record["problems"])), "; ".join(record["problems"][:5]))
+        for c in cases
+        for check, record in c["figures"]["api_readiness"].items()
+    ]
+    return _table("prodready-api", "API readiness", ("case", "check", "ran against", "result", "problems", "first problems"),
+                  rows)
+
+
 def _issues(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return '<h3 id="prodready-issues">Issues encountered</h3><p>None.</p>'
     items = [
         f"<li>{_outcome(c['outcome'])} <code>{escape(c['nodeid'])}</code> "
-        f"{escape(c['message'])}</li>"
+        f"{escape(c['message'])}{_ran_against(c['figures'])}</li>"
         for c in cases
     ]
     return f'<h3 id="prodready-issues">Issues encountered</h3><ul>{"".join(items)}</ul>'
@@ -226,7 +243,8 @@ def _issues(cases: list[Mapping[str, Any]]) -> str:
 def _environment(env: Mapping[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items())
     rows = [
-        ("profile", env["profile"]), ("target", env["target"]), ("sqlite", env.get("sqlite") or "-"),
+        ("profile", env["profile"]), ("target", env.get("target") or "- (no case used the target fixture)"),
+        ("ran against", ", ".join(env.get("systems", ())) or "-"), ("sqlite", env.get("sqlite") or "-"),
         ("python / sqlite", f"{env['python']} / {env.get('sqlite_library', '?')}"), ("versions", versions),
         ("platform", env.get("platform", "")), ("started / finished", f"{env['started_at']} / {env['finished_at']}"),
         ("xdist workers", env.get("workers", 0)),
@@ -322,3 +340,8 @@ def safe_metadata(metadata: Mapping[str, Any], redactor: Redactor) -> dict[str, 
         return escape(redactor.text(str(value))) if isinstance(value, str) else value
 
     return {key: clean(value) for key, value in redactor.value(dict(metadata)).items()}
+
+
+def _ran_against(figures: Mapping[str, Any]) -> str:
+    shown = systems.shown(figures)
+    return f' <span class="prodready-system">(ran against {escape(shown)})</span>' if shown else ""

@@ -11,6 +11,7 @@ from html import escape
 
 import pytest
 
+from .. import systems
 from ..session import redactor_of
 
 
@@ -43,6 +44,8 @@ class HtmlSections:
         if self.column:
             info = getattr(report, "prodready", None)
             label = f"{info['domain']} / {info['category']}" if info else ""
+            shown = systems.shown(info.get("figures", {})) if info else ""
+            label += f" ({redactor.text(shown)})" if shown else ""
             cells.insert(2, f'<td class="col-readiness">{escape(label)}</td>')
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:

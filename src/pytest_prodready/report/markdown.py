@@ -13,6 +13,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from . import rows as shared_rows
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
+from .. import systems
+from ..verdict import category_passed, ran_of, run_passed
 from .redaction import Redactor
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -55,11 +57,12 @@ def write(path: Path, document: Mapping[str, Any], redactor: Redactor, *, append
 def _headline(document: Mapping[str, Any]) -> str:
     verdict, env, categories = document["verdict"], document["environment"], document["categories"]
     passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
+    ran = sum(ran_of(c) for c in categories)
     incomplete = " (incomplete)" if verdict["incomplete"] else ""
     reasons = "".join(f"\n- {_text(r)}" for r in verdict["reasons"])
     return (
         f"## READINESS: {_text(verdict['headline'])}{incomplete}\n\n"
-        f"Profile {_code(env['profile'])}, target {_code(env['target'])}: {passed} passed, {required} required."
+        f"Profile {_code(env['profile'])}; {_cell(systems.header(env.get('systems', ())))}. {run_passed(passed, ran, required)}."
         f"{chr(10) if reasons else ''}{reasons}\n"
     )
 
@@ -71,14 +74,16 @@ def _categories(categories: Sequence[Mapping[str, Any]]) -> str:
 _CATEGORY_MARKS = {shared_rows.READY: "✅", shared_rows.READY_WARNED: "⚠️", shared_rows.NOT_READY: "❌"}
 
 
+
 def _category_state(category: Mapping[str, Any]) -> str:
     state = shared_rows.category_state(category)
     return f"{_CATEGORY_MARKS[state]} {state}"
 
 
 def _cases(title: str, cases: Sequence[Mapping[str, Any]]) -> str:
-    rows = [(_code(c["nodeid"]), c["outcome"], c["message"], _latency(c["figures"])) for c in cases]
-    return _table(title, ("case", "outcome", "message", "p50 / p95 / p99 (ms)"), rows)
+    rows = [(_code(c["nodeid"]), c["outcome"], c["message"], systems.shown(c["figures"]) or "-", _latency(c["figures"]))
+            for c in cases]
+    return _table(title, ("case", "outcome", "message", "ran against", "p50 / p95 / p99 (ms)"), rows)
 
 
 def _gates(cases: Sequence[Mapping[str, Any]]) -> str:

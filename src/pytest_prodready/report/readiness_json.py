@@ -13,11 +13,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .. import deselection, systems
 from ..run_state import RunState
 from ..settings import Settings
 from .redaction import Redactor
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
 
 
@@ -26,6 +27,8 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
     verdict = state.verdict
     assert verdict is not None
     finished = time.time()
+    cases = [record.to_dict() for record in state.ordered_records()]  # figures were masked as they arrived
+    touched = systems.of_cases(cases)
     return {
         "schema_version": SCHEMA_VERSION,
         "verdict": {
@@ -56,17 +59,17 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
             }
             for t in verdict.categories
         ],
-        "cases": [
-            record.to_dict() for record in state.ordered_records()
-        ],
+        "cases": cases,
+        "deselected": deselection.unrequired(state.deselected, settings.requirements),
         "environment": {
             **redactor.value(
                 {
                     "profile": settings.profile,
-                    "target": settings.target,
+                    "target": systems.used_factory(touched, settings.target),
                     "sqlite": str(settings.sqlite) if settings.sqlite else None,
                 }
             ),
+            "systems": touched,
             "python": platform.python_version(),
             "sqlite_library": sqlite3.sqlite_version,
             "platform": platform.platform(),

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-CATEGORY_HEAD = ("domain", "category", "passed / required", "warned", "failed", "errors", "skipped", "result")
+from ..verdict import category_passed, ran_of
+
+CATEGORY_HEAD = ("domain", "category", "passed", "warned", "failed", "errors", "skipped", "result")
 GATE_FIGURES = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
 READY, READY_WARNED, NOT_READY = "ready", "ready, with warnings", "not ready"
 
 
 def category_cells(category: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A category's row up to its result: domain, category, passed / required, warned, failed, errors, skipped."""
+    """A category's row up to its result: domain, category, passed (``3 of 4, needs 5``), warned, failed, errors, skipped."""
     c = category
-    return (c["domain"], c["category"], f"{c['passed']} / {c['required']}", c["warned"], c["failed"], c["errors"],
+    return (c["domain"], c["category"], category_passed(c["passed"], ran_of(c), c["required"]), c["warned"], c["failed"], c["errors"],
             c["skipped"])
 
 

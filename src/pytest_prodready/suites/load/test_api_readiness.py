@@ -9,7 +9,8 @@ from pytest_prodready.reference.app import EXAMPLE_ROUTES
 
 @pytest.fixture
 def checks(api_readiness, reference_app):
-    return api_readiness(reference_app.base_url, reference_app.api_key, EXAMPLE_ROUTES)
+    # reference_app is this run's own server on a scratch database: the write probes may go there
+    return api_readiness(reference_app.base_url, reference_app.api_key, EXAMPLE_ROUTES, allow_writes=True)
 
 
 @pytest.mark.api_readiness(check="authentication")
