@@ -179,13 +179,14 @@ async def build_target(spec: str, context: TargetContext) -> MemoryServiceTarget
     """Call the factory (sync or async) and check the result honours the contract."""
     made = load_factory(spec)(context)
     target = await made if inspect.isawaitable(made) else made
-    missing = [name for name in _protocol_methods() if not callable(getattr(target, name, None))]
+    missing = [name for name in protocol_methods() if not callable(getattr(target, name, None))]
     if missing:
         raise TargetLoadError(f"target {spec!r} lacks {', '.join(missing)}")
     return target
 
 
-def _protocol_methods() -> list[str]:
+def protocol_methods() -> list[str]:
+    """The contract's operations: every public coroutine of :class:`MemoryServiceTarget`."""
     return [
         name
         for name, value in vars(MemoryServiceTarget).items()
