@@ -114,11 +114,9 @@ class Regression:
         label = self.metric[:-3]
         interval = f"{self.comparison.interval()}; " if self.comparison is not None else ""
         runs = f" over {self.runs} runs" if self.runs > 1 else ""
-        bound = f"{self.effective_bound_pct:.3g} %"
+        bound = f"{self.bound_pct:g} %"
         if self.effective_bound_pct > self.bound_pct:
-            bound += f" (the {self.min_change_ms:g} ms that matters)"
-        else:
-            bound = f"{self.bound_pct:g} %"
+            bound = f"{self.effective_bound_pct:.3g} % (the {self.min_change_ms:g} ms that matters)"
         return (
             f"{label} regressed {self.change_pct:+.1f} % ({interval}{self.measured_ms:.2f} ms vs baseline "
             f"{self.baseline_ms:.2f} ms{runs}) > {bound}"
