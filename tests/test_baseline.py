@@ -35,7 +35,7 @@ GATED_TESTS = '''
 import pytest
 
 
-@pytest.mark.perf_gate(p95_ms=1000, samples=30, warmup=3)
+@pytest.mark.perf_gate(p95_ms=20, samples=30, warmup=3)
 @pytest.mark.parametrize("case", range(4))
 def test_lookup(latency, case):
     for _ in latency.samples():
@@ -169,3 +169,90 @@ def test_baseline_names_are_refused_whole(tmp_path: Path, name):
     """``$`` matched before a final newline: 'nightly\\n' was accepted and named a file 'nightly\\n.json'."""
     with pytest.raises(baselines.BaselineError, match="baseline name"):
         baselines.baseline_path(tmp_path, name)
+
+
+# --- several runs per baseline: the spread between runs, and the smallest change that matters ---
+
+
+def test_saving_again_adds_a_run_and_the_candidate_must_be_worse_than_every_run(gated, monkeypatch):
+    """Runs of 10, 10.5 and 11 ms: 11.5 ms is within 10 % of the slowest, 13.2 ms is 20 % above it."""
+    folder = gated.path / ".prodready" / "baselines"
+    assert run(gated, monkeypatch, 10, "--prodready-save-baseline", "one").ret == 0
+    assert run(gated, monkeypatch, 11.5, "--prodready-compare", "one").ret == 1  # +15 % on a single run
+    for step_ms in (10, 10.5, 11):
+        assert run(gated, monkeypatch, step_ms, "--prodready-save-baseline", "spread").ret == 0
+    saved = baselines.load(folder, "spread")
+    assert [{f["p95_ms"] for f in cases.values()} for cases in saved.runs] == [{10.0}, {10.5}, {11.0}]
+
+    within_spread = run(gated, monkeypatch, 11.5, "--prodready-compare", "spread")
+    assert within_spread.ret == 0, within_spread.stdout.str()
+    figures = json.loads((gated.path / "reports" / "readiness.json").read_text())["cases"][0]["figures"]["baseline"]
+    assert figures["baseline_runs"] == 3 and figures["decision"] == "inconclusive"
+    assert (figures["ci_low_pct"], figures["ci_high_pct"]) == (pytest.approx(4.545, abs=0.01), pytest.approx(15.0))
+
+    worse = run(gated, monkeypatch, 13.2, "--prodready-compare", "spread")
+    assert worse.ret == 1
+    worse.stdout.fnmatch_lines(
+        ["*p95 regressed +25.7 % (95 % CI +20.0 .. +32.0 %; 13.20 ms vs baseline 10.50 ms over 3 runs) > 10 %*"]
+    )
+
+
+def test_a_regression_smaller_than_the_difference_that_matters_passes(gated, monkeypatch):
+    """+20 % of 10 ms is 2 ms: under a 5 ms minimum it is within bound, under 1 ms it fails."""
+    run(gated, monkeypatch, 10, "--prodready-save-baseline", "b")
+    assert run(gated, monkeypatch, 12, "--prodready-compare", "b", "--prodready-min-regression", "5ms").ret == 0
+    assert run(gated, monkeypatch, 12, "--prodready-compare", "b", "--prodready-min-regression", "1ms").ret == 1
+    fails = run(gated, monkeypatch, 16, "--prodready-compare", "b", "--prodready-min-regression", "25%")
+    fails.stdout.fnmatch_lines(["*p95 regressed +60.0 %*> 50 % (the 5 ms that matters)*"])  # 25 % of the 20 ms limit
+
+
+def test_saving_onto_a_file_that_is_not_a_baseline_is_a_usage_error_and_leaves_it(gated, monkeypatch):
+    folder = gated.path / ".prodready" / "baselines"
+    folder.mkdir(parents=True)
+    (folder / "b.json").write_text('{"something": "else"}')
+    result = run(gated, monkeypatch, 10, "--prodready-save-baseline", "b")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: baseline */b.json: not a pytest-prodready baseline*"])
+    assert (folder / "b.json").read_text() == '{"something": "else"}'
+
+
+def test_a_baseline_keeps_its_newest_runs(tmp_path: Path):
+    for index in range(baselines.MAX_RUNS + 2):
+        baselines.save(tmp_path, "b", [("t::a", {"p95_ms": float(index)})])
+    loaded = baselines.load(tmp_path, "b")
+    assert [cases["t::a"]["p95_ms"] for cases in loaded.runs] == [float(i) for i in range(2, baselines.MAX_RUNS + 2)]
+
+
+def test_a_version_1_file_reads_as_one_run(tmp_path: Path):
+    (tmp_path / "old.json").write_text(json.dumps({"version": 1, "saved_at": "x", "cases": {"t::a": {"p95_ms": 2.0}}}))
+    loaded = baselines.load(tmp_path, "old")
+    assert loaded.runs == [{"t::a": {"p95_ms": 2.0}}] and loaded.saved_at == ["x"]
+    baselines.save(tmp_path, "old", [("t::a", {"p95_ms": 3.0})])
+    assert len(baselines.load(tmp_path, "old").runs) == 2
+
+
+def test_without_samples_the_change_is_against_the_slowest_run(tmp_path: Path):
+    for value in (2.0, 2.4):
+        baselines.save(tmp_path, "b", [("t::a", {"mean_ms": value})])
+    loaded = baselines.load(tmp_path, "b")
+    assert not baselines.compare(loaded, "t::a", {"mean_ms": 2.6}, "mean_ms", 10.0).regressed  # +8 % on 2.4
+    worse = baselines.compare(loaded, "t::a", {"mean_ms": 2.7}, "mean_ms", 10.0)
+    assert worse.regressed and worse.runs == 2 and round(worse.change_pct, 3) == 12.5
+    assert not baselines.compare(loaded, "t::a", {"mean_ms": 2.7}, "mean_ms", 10.0, min_change_ms=0.5).regressed
+
+
+@pytest.mark.parametrize("text, value, unit", [("5%", 5.0, "%"), ("0.5ms", 0.5, "ms"), (" 2 ms ", 2.0, "ms")])
+def test_parse_min_change(text, value, unit):
+    assert baselines.parse_min_change(text) == baselines.MinChange(value, unit)
+
+
+@pytest.mark.parametrize("text", ["5", "-1ms", "fast", "1s", ""])
+def test_parse_min_change_rejects(text):
+    with pytest.raises(baselines.BaselineError, match="--prodready-min-regression"):
+        baselines.parse_min_change(text)
+
+
+def test_a_share_of_the_limit_is_in_ms_of_that_gate():
+    assert baselines.MinChange(5, "%").ms(10.0) == 0.5
+    assert baselines.MinChange(5, "%").ms(None) == 0.0
+    assert baselines.MinChange(0.2, "ms").ms(None) == 0.2

@@ -426,7 +426,7 @@ def test_unmarked(canary):
         "test_canary.py::test_unmarked", "canary", "canary comparisons",
     )
     figures = case["figures"]["canary"]
-    assert figures["plan"] == {"blocks": 20, "block_size": 25, "warmup": 20, "order": "ABBA"}
+    assert figures["plan"] == {"blocks": 20, "max_blocks": 80, "block_size": 25, "warmup": 20, "order": "ABBA"}
     assert figures["decision"] == "within bound" and figures["blocks_done"] == 20
 
 

@@ -346,7 +346,7 @@ def test_a_real_canary_run_writes_the_figures_to_every_report(pytester: pytest.P
     slower = next(c for c in doc["cases"] if c["nodeid"].endswith("test_slower_candidate"))
     fig = slower["figures"]["canary"]
     assert (slower["outcome"], fig["decision"]) == ("failed", "regressed"), output[-3000:]
-    assert fig["plan"] == {"blocks": 10, "block_size": 6, "warmup": 2, "order": "ABBA"} and fig["blocks_done"] == 10
+    assert fig["plan"] == {"blocks": 10, "max_blocks": 40, "block_size": 6, "warmup": 2, "order": "ABBA"} and fig["blocks_done"] == 10
     assert fig["sides"]["candidate"]["requests"] == 60 and fig["sides"]["candidate"]["errors"] == 0
     p95 = rows_by_metric(fig)["p95"]
     assert (p95["baseline"], p95["candidate"], p95["ratio"], p95["change"]) == (4.0, 5.0, 1.25, 25.0)

@@ -32,8 +32,10 @@ from pytest_prodready.canary.judgement import (
     NOT_MEASURED,
     judge,
     overall,
+    undecided,
 )
 from pytest_prodready.canary.pair import CanaryPair, Endpoint
+from pytest_prodready.canary.runner import CanaryRun
 from pytest_prodready.canary.spec import CanarySpec, check_marker, parse_canary
 from pytest_prodready.gates import comparison
 from pytest_prodready.gates.comparison import (
@@ -356,6 +358,54 @@ def test_progress_reports_rounds():
     assert lines[-1] == "canary: 4/4 rounds, baseline 4 requests / 0 errors, candidate 4 requests / 0 errors"
 
 
+def test_an_extended_plan_keeps_the_abba_order_and_counts_every_round():
+    clock, log = StepClock(), []
+    calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock)}
+    asked: list[int] = []
+
+    def more(run: Interleaved) -> int:
+        asked.append(run.blocks_done)
+        return 2 if run.blocks_done < 5 else 0  # two more rounds while fewer than 5 were run
+
+    run = interleave.sample(calls, blocks=3, block_size=1, warmup=0, duration_s=120, clock=clock, more=more)
+    assert asked == [3, 5]
+    assert "".join(log) == "BC" "CB" "BC" + "CB" "BC"  # round 4 continues the alternation
+    assert run.blocks_done == run.rounds == 5 and run.stopped_early == ""
+
+
+def test_an_extension_cut_by_the_duration_says_how_far_it_got():
+    clock, log = StepClock(step_ns=10**9), []  # every clock read is one second
+    calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock)}
+    run = interleave.sample(calls, blocks=2, block_size=5, warmup=0, duration_s=40, clock=clock, more=lambda run: 2)
+    assert run.stopped_early == "stopped at the 40 s limit after 7 of 8 blocks"
+    assert run.blocks_done == 3
+
+
+def test_only_an_undecided_comparison_asks_for_more_rounds_and_never_past_max_blocks():
+    rng = np.random.default_rng(3)
+    noisy = lambda factor: side(CANDIDATE, scaled(lognormal(rng, 10, 5, sigma=0.6), factor))  # noqa: E731
+    undecided_run = run_of(side(BASELINE, lognormal(rng, 10, 5, sigma=0.6)), noisy(1.1))
+    clear_run = run_of(side(BASELINE, lognormal(rng, 20, 50, sigma=0.1)), side(CANDIDATE, lognormal(rng, 20, 50, sigma=0.1)))
+    spec = CanarySpec(blocks=10, block_size=5)
+    assert undecided(spec, undecided_run) and not undecided(spec, clear_run)
+    runner = SimpleNamespace(spec=spec)
+    assert CanaryRun._more(runner, undecided_run) == 10  # blocks more
+    assert CanaryRun._more(runner, clear_run) == 0
+    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(blocks=10, max_blocks=14)), undecided_run) == 4
+    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(blocks=10, max_blocks=10)), undecided_run) == 0
+
+
+@pytest.mark.parametrize("raw, rounds", [({}, 80), ({"blocks": 10}, 40), ({"blocks": 10, "max_blocks": 10}, 10),
+                                         ({"blocks": 400}, 1000)])
+def test_an_undecided_plan_extends_to_four_times_its_rounds_by_default(raw, rounds):
+    assert parse_canary(raw, WHERE).most_rounds == rounds
+
+
+def test_max_blocks_below_blocks_is_a_usage_error():
+    with pytest.raises(ThresholdError, match="max_blocks: at least blocks"):
+        parse_canary({"blocks": 20, "max_blocks": 10}, WHERE)
+
+
 def test_side_samples_add():
     side = SideSamples("candidate")
     side.add(2.0, None)
@@ -537,7 +587,7 @@ def test_figures_describe_the_plan_and_both_sides():
     base, cand = lognormal(rng, 4, 10), lognormal(rng, 4, 10)
     figures = judge(CanarySpec(blocks=4, block_size=10, warmup=2), run_of(side(BASELINE, base), side(CANDIDATE, cand)),
                     **URLS).figures["canary"]
-    assert figures["plan"] == {"blocks": 4, "block_size": 10, "warmup": 2, "order": "ABBA"}
+    assert figures["plan"] == {"blocks": 4, "max_blocks": 16, "block_size": 10, "warmup": 2, "order": "ABBA"}
     assert (figures["baseline_url"], figures["candidate_url"]) == (URLS["baseline_url"], URLS["candidate_url"])
     assert figures["sides"]["candidate"]["requests"] == 40
     assert figures["sides"]["candidate"]["samples_ms"] == [round(s, 4) for block in cand for s in block]

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_prodready.gates import comparison
 from pytest_prodready.gates.comparison import (
     INCONCLUSIVE,
     REGRESSED,
@@ -91,3 +92,45 @@ def test_interval_is_ordered_and_decision_follows_it(a, b, seed):
     # The rule written out here, not recomputed with decide(): at least 20 samples make >= 10 blocks, enough to decide.
     expected = REGRESSED if result.low > result.bound else WITHIN if result.high <= result.bound else INCONCLUSIVE
     assert result.decision == expected, (result.low, result.high, result.bound)
+
+
+# --- a baseline of several runs ------------------------------------------------------------
+
+
+def _run(rng, scale: float, n: int = 200) -> list[float]:
+    return list(scale * rng.lognormal(np.log(1.0), 0.3, n))
+
+
+def test_a_candidate_inside_the_spread_of_the_baseline_runs_is_not_regressed():
+    """Run-to-run spread: one baseline run at 1.0, another at 1.4; a candidate at 1.4 matches the second."""
+    rng = np.random.default_rng(11)
+    runs = [_run(rng, 1.0), _run(rng, 1.4)]
+    candidate = _run(rng, 1.4)
+    single = comparison.compare_percentile_runs(runs[:1], candidate)
+    assert single.decision == comparison.REGRESSED  # against the lucky run alone it looks +40 %
+    spread = comparison.compare_percentile_runs(runs, candidate)
+    assert spread.decision != comparison.REGRESSED
+    assert spread.low < 0 < 20 < spread.high  # the interval spans both runs
+
+
+def test_a_candidate_worse_than_every_baseline_run_is_regressed():
+    rng = np.random.default_rng(12)
+    runs = [_run(rng, 1.0), _run(rng, 1.1), _run(rng, 0.95)]
+    worse = comparison.compare_percentile_runs(runs, _run(rng, 1.6))
+    assert worse.decision == comparison.REGRESSED and worse.low > 10
+    assert worse.baseline == pytest.approx(np.median([np.percentile(r, 95) for r in runs]))
+
+
+def test_the_smallest_change_that_matters_raises_the_bound_for_a_fast_baseline():
+    rng = np.random.default_rng(13)
+    runs = [_run(rng, 0.2)]
+    slower = _run(rng, 0.3)  # +50 %, but 0.1 ms at p95 ~ 0.33 ms
+    assert comparison.compare_percentile_runs(runs, slower).decision == comparison.REGRESSED
+    judged = comparison.compare_percentile_runs(runs, slower, min_change=0.5)
+    assert judged.bound > 100 and judged.decision == comparison.WITHIN
+
+
+def test_one_run_is_the_two_sample_comparison():
+    rng = np.random.default_rng(14)
+    base, cand = _run(rng, 1.0), _run(rng, 1.3)
+    assert comparison.compare_percentile(base, cand) == comparison.compare_percentile_runs([base], cand)

@@ -74,6 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fail gated cases that regressed against baseline NAME.")
     group.addoption("--prodready-max-regression", metavar="PCT",
                     help="largest tolerated regression against the baseline (default 10%%).")
+    group.addoption("--prodready-min-regression", metavar="PCT|MS",
+                    help="smallest regression that matters: a share of the gate's limit ('5%%', the default) "
+                         "or a time ('0.5ms').")
     group.addoption("--prodready-regression-metric", metavar="METRIC",
                     help="figure compared with the baseline: p50_ms, p95_ms (default), p99_ms, mean_ms, max_ms.")
     group.addoption("--prodready-baseline-dir", metavar="DIR",
@@ -279,6 +282,7 @@ class ReadinessCases:
                 baseline=settings.baseline,
                 metric=settings.regression_metric,
                 bound_pct=settings.max_regression_pct,
+                min_change=settings.min_regression,
             )
             _judge(item, outcome)
         load = item.stash.get(LOAD_KEY, None)

@@ -47,6 +47,7 @@ OPTION_KEYS = {
     "prodready_compare": "compare",
     "prodready_max_regression": "max_regression",
     "prodready_regression_metric": "regression_metric",
+    "prodready_min_regression": "min_regression",
     "prodready_baseline_dir": "baseline_dir",
     "prodready_summary_md": "summary_md",
     "prodready_allow_writes": "allow_writes",
@@ -71,6 +72,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "compare": {"type": "string", "minLength": 1},
         "max_regression": {"type": ["string", "number"]},
         "regression_metric": {"enum": list(baselines.METRICS)},
+        "min_regression": {"type": "string", "minLength": 1},
         "baseline_dir": {"type": "string", "minLength": 1},
         "summary_md": {"type": "string", "minLength": 1},
         "allow_writes": {"type": "boolean"},
@@ -138,6 +140,7 @@ class Settings:
     baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
     max_regression_pct: float = 10.0
     regression_metric: str = "p95_ms"
+    min_regression: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE)
     escalate_warnings: bool = False
     summary_md: Path | None = None
     allow_writes: bool = False
@@ -265,6 +268,7 @@ def resolve(
     compare_name, _ = pick("prodready_compare")
     bound, _ = pick("prodready_max_regression")
     metric, _ = pick("prodready_regression_metric")
+    min_change, _ = pick("prodready_min_regression")
     folder, folder_base = pick("prodready_baseline_dir")
     summary_md, summary_base = pick("prodready_summary_md")
     baseline_dir = folder_base / (folder or DEFAULT_BASELINE_DIR)
@@ -273,8 +277,9 @@ def resolve(
         raise SettingsError(f"--prodready-regression-metric: {metric!r} is not one of {', '.join(baselines.METRICS)}")
     try:
         bound_pct = baselines.parse_bound(bound) if bound is not None else 10.0
-        if save_name:
-            baselines.baseline_path(baseline_dir, save_name)
+        min_regression = baselines.parse_min_change(min_change if min_change is not None else baselines.DEFAULT_MIN_CHANGE)
+        if save_name and baselines.baseline_path(baseline_dir, save_name).exists():
+            baselines.load(baseline_dir, save_name)  # a run is added to it: it must be a baseline
         loaded = baselines.load(baseline_dir, compare_name) if compare_name else None
     except baselines.BaselineError as exc:
         raise SettingsError(str(exc)) from exc
@@ -321,6 +326,7 @@ def resolve(
         baseline_dir=baseline_dir,
         max_regression_pct=bound_pct,
         regression_metric=metric,
+        min_regression=min_regression,
         escalate_warnings=escalations[profile],
         waived=waivers[profile],
         summary_md=summary_base / summary_md if summary_md else None,

@@ -227,14 +227,14 @@ async def build_target(spec: str, context: TargetContext) -> MemoryServiceTarget
     """Call the factory (sync or async) and check the result honours the contract."""
     made = load_factory(spec)(context)
     target = await made if inspect.isawaitable(made) else made
-    missing = [name for name in _protocol_methods() if not callable(getattr(target, name, None))]
+    missing = [name for name in protocol_methods() if not callable(getattr(target, name, None))]
     if missing:
         raise TargetLoadError(
             f"target {spec!r}: the factory returned {type(target).__name__}, not an adapter (lacks {', '.join(missing)})"
         )
     declared = getattr(target, "capabilities", None)
     if declared is not None:
-        unknown = sorted(set(declared) - set(_protocol_methods()) - set(OPTIONAL_OPERATIONS))
+        unknown = sorted(set(declared) - set(protocol_methods()) - set(OPTIONAL_OPERATIONS))
         if unknown:
             raise TargetLoadError(f"target {spec!r} declares unknown capabilities: {', '.join(unknown)}")
         return CapabilityLimited(target, frozenset(declared))  # type: ignore[return-value]
@@ -271,7 +271,8 @@ class CapabilityLimited:
         return value
 
 
-def _protocol_methods() -> list[str]:
+def protocol_methods() -> list[str]:
+    """The contract's operations: every public coroutine of :class:`MemoryServiceTarget`."""
     return [
         name
         for name, value in vars(MemoryServiceTarget).items()

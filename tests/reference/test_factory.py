@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +18,8 @@ from pytest_prodready.reference import (
     open_service,
 )
 from pytest_prodready.reference.seed import INITIAL_MEMORIES, resolve_volume
-from pytest_prodready.target import MemoryServiceTarget, TargetContext, build_target
+from pytest_prodready.reference.slowdown import SLOWDOWN_ENV, slow_down, slowdown_from
+from pytest_prodready.target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target, protocol_methods
 
 TINY = {"sessions": 5, "memories": 21, "documents": 3}
 
@@ -54,11 +57,11 @@ async def test_create_target_with_tiny_volume(tmp_path):
 async def test_every_adapter_method_is_its_stores_own(tmp_path):
     """The service hands each protocol method to the store that owns it; an unknown name is an AttributeError."""
     from pytest_prodready.reference.service import _OWNERS
-    from pytest_prodready.target import _protocol_methods
+    from pytest_prodready.target import protocol_methods
 
     service = await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
     try:
-        assert set(_protocol_methods()) - {"close"} <= set(_OWNERS)
+        assert set(protocol_methods()) - {"close"} <= set(_OWNERS)
         for name, store in _OWNERS.items():
             assert getattr(service, name).__self__ is getattr(service, store), name
         with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
@@ -124,3 +127,50 @@ async def test_close_is_idempotent_and_final(tmp_path):
     await service.close()
     with pytest.raises(ServiceClosedError):
         await service.get_session(EXAMPLE_SESSION_ID)
+
+
+# --- PRODREADY_REFERENCE_SLOWDOWN: a target known to be slower, for measuring the regression gate ---
+
+
+@pytest.mark.asyncio
+async def test_the_slowdown_knob_makes_every_operation_take_its_share_longer(tmp_path, monkeypatch):
+    monkeypatch.setenv(SLOWDOWN_ENV, "0.5")
+    service = await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
+    try:
+        wrapped = [name for name in protocol_methods() if name != "close"]
+        assert all(getattr(service, name).__wrapped__ for name in wrapped)  # every operation, not a chosen few
+        inner = service.get_session.__wrapped__
+        own: list[float] = []
+
+        async def timed_inner(*args):
+            started = time.perf_counter()
+            found = await inner(*args)
+            own.append(time.perf_counter() - started)
+            return found
+
+        service.get_session = _slowed_again(timed_inner)
+        started = time.perf_counter()
+        assert (await service.get_session(EXAMPLE_SESSION_ID)) is not None
+        total = time.perf_counter() - started
+        assert total >= 1.5 * own[0]  # its own time, then half of it again
+    finally:
+        await service.close()
+
+
+def _slowed_again(method):
+    """The knob's wrapper around ``method``, as create_target applies it."""
+    holder = SimpleNamespace(op=method)
+    return slow_down(holder, 0.5, ("op",)).op
+
+
+@pytest.mark.parametrize("text", ["fast", "-0.1", "nan", "11"])
+@pytest.mark.asyncio
+async def test_a_bad_slowdown_is_a_one_line_target_error(tmp_path, monkeypatch, text):
+    monkeypatch.setenv(SLOWDOWN_ENV, text)
+    with pytest.raises(TargetLoadError, match=f"{SLOWDOWN_ENV}: expected a share between 0 and 10"):
+        await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
+
+
+def test_unset_or_empty_slowdown_is_none():
+    assert slowdown_from({}) == 0.0 and slowdown_from({SLOWDOWN_ENV: " "}) == 0.0
+    assert slowdown_from({SLOWDOWN_ENV: "0.3"}) == 0.3

@@ -22,6 +22,8 @@ MAX_ERROR_EXAMPLES = 5
 # returns None when it succeeded, else a short description of the error.
 Call = Callable[[float], "str | None"]
 Progress = Callable[[str], None]
+# Given what was measured so far, how many more rounds to run (0: the run is done).
+More = Callable[["Interleaved"], int]
 
 
 @dataclass
@@ -77,9 +79,9 @@ class Interleaved:
         return min(len(side.block_counts) for side in self.sides.values())
 
 
-def schedule(blocks: int) -> Iterator[str]:
-    """The side of each block: A B, B A, A B, ... (``blocks`` blocks per side)."""
-    for round_ in range(blocks):
+def schedule(blocks: int, first_round: int = 0) -> Iterator[str]:
+    """The side of each block: A B, B A, A B, ... (``blocks`` rounds from round ``first_round`` on)."""
+    for round_ in range(first_round, first_round + blocks):
         yield from SIDES if round_ % 2 == 0 else reversed(SIDES)
 
 
@@ -92,11 +94,14 @@ def sample(
     duration_s: float,
     clock: Clock = DEFAULT_CLOCK,
     progress: Progress = lambda line: None,
+    more: More = lambda run: 0,
 ) -> Interleaved:
     """Warm both sides up, then run the interleaved blocks until done or ``duration_s`` is spent.
 
     Stopping at the deadline keeps the run bounded even against a service
     that answers slowly; the comparison then works with what was measured.
+    After the planned rounds, ``more(run)`` may ask for further rounds (the
+    canary extends an undecided plan), again and again until it answers 0.
     """
     sides = {name: SideSamples(name) for name in SIDES}
     deadline = clock() + int(duration_s * 1e9)
@@ -106,14 +111,19 @@ def sample(
             if clock() >= deadline:
                 return Interleaved(sides, 0, f"{limit} during the warm-up")
             calls[name](_left_s(clock, deadline))
-    done = 0
-    for index, name in enumerate(schedule(blocks)):
-        if not _block(calls[name], sides[name], block_size, clock, deadline):
-            return Interleaved(sides, done // 2, f"{limit} after {done} of {2 * blocks} blocks")
-        done = index + 1
-        if done % 2 == 0 and (done // 2) % max(1, blocks // 4) == 0:
-            progress(f"canary: {done // 2}/{blocks} rounds, {_brief(sides)}")
-    return Interleaved(sides, blocks)
+    done, planned, extra = 0, 0, blocks
+    while extra > 0:
+        first, planned = planned, planned + extra
+        for name in schedule(extra, first):
+            if not _block(calls[name], sides[name], block_size, clock, deadline):
+                return Interleaved(sides, done // 2, f"{limit} after {done} of {2 * planned} blocks")
+            done += 1
+            if done % 2 == 0 and (done // 2) % max(1, blocks // 4) == 0:
+                progress(f"canary: {done // 2}/{planned} rounds, {_brief(sides)}")
+        extra = more(Interleaved(sides, planned))
+        if extra > 0:
+            progress(f"canary: undecided after {planned} rounds, {extra} more")
+    return Interleaved(sides, planned)
 
 
 def _block(call: Call, side: SideSamples, size: int, clock: Clock, deadline: int) -> bool:

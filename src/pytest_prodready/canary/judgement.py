@@ -49,6 +49,11 @@ def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_ur
     return GateOutcome(figures=figures, failures=failures, warnings=doubts)
 
 
+def undecided(spec: CanarySpec, run: Interleaved) -> bool:
+    """True when more rounds could settle the comparison: no metric regressed and one is inconclusive."""
+    return _decided_without_statistics(run) is None and overall(_comparisons(spec, run)) == INCONCLUSIVE
+
+
 def _decided_without_statistics(run: Interleaved) -> tuple[str, str] | None:
     """The decision and the reason when a side answered nothing or no round was measured; None otherwise."""
     base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
@@ -129,7 +134,8 @@ def _inconclusive_message(spec: CanarySpec, run: Interleaved, undecided: list[Co
         why = (f"too short to decide: {rounds} rounds and {samples} samples per side, at least {MIN_BLOCKS} rounds "
                f"and {MIN_SAMPLES} samples are needed")
     else:
-        why = f"{rounds} rounds, {samples} samples per side; the interval straddles the bound, more rounds would decide"
+        why = f"{rounds} rounds, {samples} samples per side; the interval straddles the bound"
+        why += ", more rounds would decide" if rounds < spec.most_rounds else f" at the plan's most, {spec.most_rounds} rounds"
     if run.stopped_early:
         why = f"{run.stopped_early}; {why}"
     return f"canary inconclusive: {'; '.join(parts)} ({why}; inconclusive = {spec.inconclusive})"
@@ -147,7 +153,10 @@ def _figures(
         "candidate_url": candidate_url,
         "decision": decision,
         "inconclusive_policy": spec.inconclusive,
-        "plan": {"blocks": spec.blocks, "block_size": spec.block_size, "warmup": spec.warmup, "order": "ABBA"},
+        "plan": {
+            "blocks": spec.blocks, "max_blocks": spec.most_rounds, "block_size": spec.block_size,
+            "warmup": spec.warmup, "order": "ABBA",
+        },
         "blocks_done": run.blocks_done,
         "stopped_early": run.stopped_early or None,
         "comparisons": [_comparison(c) for c in comparisons],

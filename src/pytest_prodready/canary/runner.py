@@ -19,8 +19,8 @@ from ..gates.evaluation import GateOutcome
 from ..gates.latency import Clock
 from ..load.loopback import RemoteHostError, check_target
 from ..timeouts import Timeouts
-from .interleave import BASELINE, CANDIDATE, Call, Progress, sample
-from .judgement import judge
+from .interleave import BASELINE, CANDIDATE, Call, Interleaved, Progress, sample
+from .judgement import judge, undecided
 from .pair import CanaryPair, Endpoint
 from .spec import CanarySpec
 
@@ -78,7 +78,7 @@ class CanaryRun:
                 )
                 run = sample(
                     calls, blocks=self.spec.blocks, block_size=self.spec.block_size, warmup=self.spec.warmup,
-                    duration_s=self.spec.duration_s, clock=self.clock, progress=self.progress,
+                    duration_s=self.spec.duration_s, clock=self.clock, progress=self.progress, more=self._more,
                 )
         except (RemoteHostError, RequestShapeError) as exc:
             raise pytest.fail.Exception(f"canary: {exc}", pytrace=False) from None
@@ -86,6 +86,11 @@ class CanaryRun:
         self.record(outcome)
         self.progress(f"canary: {outcome.figures['canary']['decision']}")
         return outcome.figures["canary"]
+
+    def _more(self, run: Interleaved) -> int:
+        """``blocks`` more rounds while the comparison is undecided and the plan may still grow; else 0."""
+        left = self.spec.most_rounds - run.blocks_done
+        return min(self.spec.blocks, left) if left > 0 and undecided(self.spec, run) else 0
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``compare`` on one GET request."""

@@ -2,6 +2,12 @@
 
 ``@pytest.mark.canary(p95_pct=10, error_points=5, blocks=20, block_size=25)``;
 every value is checked once, and a bad one is a usage error naming the key.
+
+A plan that ends undecided extends itself: while a gated metric is
+inconclusive, ``blocks`` more rounds are run, up to ``max_blocks`` rounds
+(default 4 x ``blocks``) and within ``duration``.  On a shared machine the
+20-round plan left a third of identical-app comparisons undecided; more
+rounds narrow the interval until it lands on one side of the bound.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ MISSING_TARGET = "--prodready-baseline-url needs --prodready-target-url: the can
 DEFAULT_BOUND_PCT = 10.0  # seed 001: the candidate's latency no more than 10 % worse
 DEFAULT_GATED = (50, 95)  # p99 is reported; a few hundred samples rarely pin it within 10 %
 DEFAULT_ERROR_POINTS = 5.0  # seed 001: its error rate no more than 5 points higher
-_COUNTS = {"blocks": 2, "block_size": 1, "warmup": 0}  # the smallest value of each
+_COUNTS = {"blocks": 2, "max_blocks": 2, "block_size": 1, "warmup": 0}  # the smallest value of each
 MAX_COUNT = 1000
+EXTENSION_FACTOR = 4  # an undecided plan may grow to this many times its rounds
 CANARY_KEYS = ("name", *PERCENTILE_KEYS, "error_points", *_COUNTS, "duration", "confidence", "inconclusive", "severity")
 
 
@@ -30,6 +37,7 @@ class CanarySpec:
     bounds_pct: Mapping[int, float] = field(default_factory=lambda: {q: DEFAULT_BOUND_PCT for q in DEFAULT_GATED})
     error_points: float = DEFAULT_ERROR_POINTS
     blocks: int = 20
+    max_blocks: int | None = None  # None: EXTENSION_FACTOR x blocks
     block_size: int = 25
     warmup: int = 20
     duration_s: int = 120
@@ -39,6 +47,13 @@ class CanarySpec:
     @property
     def planned_per_side(self) -> int:
         return self.blocks * self.block_size
+
+    @property
+    def most_rounds(self) -> int:
+        """The rounds an undecided plan may extend to."""
+        if self.max_blocks is not None:
+            return self.max_blocks
+        return max(self.blocks, min(MAX_COUNT, EXTENSION_FACTOR * self.blocks))
 
 
 def parse_canary(
@@ -73,11 +88,14 @@ def parse_canary(
                 raise ThresholdError(f"{where}: name: expected a non-empty string, got {value!r}")
         else:
             raise ThresholdError(f"{where}: unknown canary key {key!r} (expected one of: {', '.join(CANARY_KEYS)})")
-    return CanarySpec(
+    spec = CanarySpec(
         bounds_pct=bounds or {q: default_bound_pct for q in DEFAULT_GATED},
         inconclusive=inconclusive,
         **values,
     )
+    if spec.most_rounds < spec.blocks:
+        raise ThresholdError(f"{where}: max_blocks: at least blocks ({spec.blocks}), got {spec.max_blocks!r}")
+    return spec
 
 
 def parse_policy(value: Any, where: str) -> str:

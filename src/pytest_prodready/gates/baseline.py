@@ -1,8 +1,16 @@
 """Stored baselines and the regression gate (seed 001's canary rule: < 10 %).
 
 A baseline is a plain JSON file, one per name, holding each gated case's
-percentiles.  A later run compares its own figure for the same case (p95 by
-default) and fails the case when it got worse by more than the bound.
+percentiles and samples for one or more *runs*: saving again under the same
+name adds a run (the newest ``MAX_RUNS`` are kept).  A later run compares its
+own figure for the same case (p95 by default) and fails the case only when
+it got worse than every one of the baseline's runs by more than the bound,
+and by at least the smallest difference that matters.
+
+Why runs: the same build measured in separate processes on a shared machine
+varies by more than one run's samples show (a baseline saved once failed 14
+of 20 later runs of the unchanged target), so one lucky baseline run must not
+decide.
 """
 
 from __future__ import annotations
@@ -16,26 +24,56 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..json_files import write_json_atomically
-from .comparison import REGRESSED, Comparison, compare_percentile
+from .comparison import REGRESSED, WITHIN, Comparison, compare_percentile_runs
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: one run, its cases at the top level
+MAX_RUNS = 10  # runs kept per baseline, newest last
+DEFAULT_MIN_CHANGE = "5%"  # of the gate's limit on the compared figure: 0.5 ms on a 10 ms p95 gate
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
 _BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
+_MIN_CHANGE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$")
 
 
 class BaselineError(ValueError):
     """A baseline that cannot be named, found or read; one-line message."""
 
 
+Cases = Mapping[str, Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """Percentiles per case node id, as measured when the baseline was saved."""
+    """Percentiles (and samples) per case node id, for each saved run, oldest first."""
 
     name: str
-    cases: Mapping[str, Mapping[str, float]]
-    saved_at: str = ""
+    runs: Sequence[Cases]
+    saved_at: Sequence[str] = ()
+
+    @property
+    def cases(self) -> Cases:
+        """The newest run's cases."""
+        return self.runs[-1] if self.runs else {}
+
+    def entries(self, nodeid: str, metric: str) -> list[Mapping[str, Any]]:
+        """The case's figures in every run that measured ``metric`` for it."""
+        return [run[nodeid] for run in self.runs if metric in run.get(nodeid, {})]
+
+
+@dataclass(frozen=True)
+class MinChange:
+    """The smallest difference that matters: in ms, or in % of the gate's limit on the compared figure."""
+
+    value: float
+    unit: str  # "ms" or "%"
+
+    def ms(self, limit_ms: float | None) -> float:
+        """In ms for a gate with this limit (a share of no limit is no minimum)."""
+        if self.unit == "ms":
+            return self.value
+        return self.value * limit_ms / 100.0 if limit_ms else 0.0
 
 
 @dataclass(frozen=True)
@@ -46,27 +84,42 @@ class Regression:
     baseline_ms: float
     measured_ms: float
     bound_pct: float
-    comparison: Comparison | None = None  # the bootstrap interval, when both runs kept samples
+    comparison: Comparison | None = None  # the bootstrap interval, when both sides kept samples
+    runs: int = 1  # baseline runs compared with
+    min_change_ms: float = 0.0
 
     @property
     def change_pct(self) -> float:
         return 100.0 * (self.measured_ms - self.baseline_ms) / self.baseline_ms if self.baseline_ms else 0.0
 
     @property
-    def regressed(self) -> bool:
-        """With samples on both sides, only an interval wholly above the bound is a regression."""
+    def effective_bound_pct(self) -> float:
+        """The bound, raised where the smallest difference that matters is a larger share of the baseline."""
         if self.comparison is not None:
-            return self.comparison.decision == REGRESSED
-        return self.change_pct > self.bound_pct
+            return self.comparison.bound
+        return max(self.bound_pct, 100.0 * self.min_change_ms / self.baseline_ms if self.baseline_ms else 0.0)
+
+    @property
+    def decision(self) -> str:
+        if self.comparison is not None:
+            return self.comparison.decision
+        return REGRESSED if self.change_pct > self.effective_bound_pct else WITHIN
+
+    @property
+    def regressed(self) -> bool:
+        """With samples on both sides, only an interval wholly above the (effective) bound is a regression."""
+        return self.decision == REGRESSED
 
     def message(self) -> str:
         label = self.metric[:-3]
-        interval = ""
-        if self.comparison is not None:
-            interval = f"{self.comparison.interval()}; "
+        interval = f"{self.comparison.interval()}; " if self.comparison is not None else ""
+        runs = f" over {self.runs} runs" if self.runs > 1 else ""
+        bound = f"{self.bound_pct:g} %"
+        if self.effective_bound_pct > self.bound_pct:
+            bound = f"{self.effective_bound_pct:.3g} % (the {self.min_change_ms:g} ms that matters)"
         return (
             f"{label} regressed {self.change_pct:+.1f} % ({interval}{self.measured_ms:.2f} ms vs baseline "
-            f"{self.baseline_ms:.2f} ms) > {self.bound_pct:g} %"
+            f"{self.baseline_ms:.2f} ms{runs}) > {bound}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,10 +129,13 @@ class Regression:
             "measured_ms": self.measured_ms,
             "change_pct": round(self.change_pct, 3),
             "bound_pct": self.bound_pct,
+            "effective_bound_pct": round(self.effective_bound_pct, 3),
+            "min_change_ms": self.min_change_ms,
+            "baseline_runs": self.runs,
             "regressed": self.regressed,
+            "decision": self.decision,
             **(
                 {
-                    "decision": self.comparison.decision,
                     "ci_low_pct": round(self.comparison.low, 3),
                     "ci_high_pct": round(self.comparison.high, 3),
                 }
@@ -97,6 +153,17 @@ def parse_bound(text: str | float) -> float:
     return float(match["value"])
 
 
+def parse_min_change(text: str | float) -> MinChange:
+    """'1%' (of the gate's limit) or '0.5ms'; anything else is a usage error."""
+    match = _MIN_CHANGE.match(str(text))
+    if not match:
+        raise BaselineError(
+            f"--prodready-min-regression: expected a share of the gate's limit such as '1%' or a time such as "
+            f"'0.5ms', got {text!r}"
+        )
+    return MinChange(float(match["value"]), match["unit"])
+
+
 def baseline_path(folder: Path, name: str) -> Path:
     if not _NAME.fullmatch(name):
         raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' or '-'")
@@ -112,12 +179,26 @@ def load(folder: Path, name: str) -> Baseline:
         raise BaselineError(f"baseline {name!r} not found at {path} (save one with --prodready-save-baseline {name})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"baseline {path}: not readable JSON ({exc})") from None
-    cases = data.get("cases") if isinstance(data, dict) else None
-    if not isinstance(cases, dict) or data.get("version") != BASELINE_VERSION or not all(
-        isinstance(v, dict) and all(_is_entry(k, x) for k, x in v.items()) for v in cases.values()
-    ):
+    runs = _runs(data)
+    if runs is None or not runs or not all(_is_cases(run.get("cases")) for run in runs):
         raise BaselineError(f"baseline {path}: not a pytest-prodready baseline (version {BASELINE_VERSION})")
-    return Baseline(name=name, cases=cases, saved_at=str(data.get("saved_at", "")))
+    return Baseline(name=name, runs=[run["cases"] for run in runs], saved_at=[str(run.get("saved_at", "")) for run in runs])
+
+
+def _runs(data: Any) -> list[dict[str, Any]] | None:
+    """The runs of a version 2 file, or the one run of a version 1 file; None when it is neither."""
+    if not isinstance(data, dict) or data.get("version") not in READABLE_VERSIONS:
+        return None
+    if data["version"] == 1:
+        return [{"saved_at": data.get("saved_at", ""), "cases": data.get("cases")}]
+    runs = data.get("runs")
+    return runs if isinstance(runs, list) and all(isinstance(run, dict) for run in runs) else None
+
+
+def _is_cases(cases: Any) -> bool:
+    return isinstance(cases, dict) and all(
+        isinstance(v, dict) and all(_is_entry(k, x) for k, x in v.items()) for v in cases.values()
+    )
 
 
 def _is_entry(key: str, value: Any) -> bool:
@@ -131,14 +212,27 @@ def _is_figure(value: Any) -> bool:
 
 
 def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]]]) -> Path:
-    """Write the percentiles of every gated case, atomically."""
+    """Add this run's percentiles and samples of every gated case to the baseline, atomically.
+
+    An existing baseline of that name keeps its runs (the newest
+    ``MAX_RUNS``); a file that is not a baseline is never overwritten.
+    """
     path = baseline_path(folder, name)
-    document = {
-        "version": BASELINE_VERSION,
+    earlier = _stored_runs(path, name)
+    run = {
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cases": {nodeid: _entry(figures) for nodeid, figures in cases},
     }
+    document = {"version": BASELINE_VERSION, "runs": (earlier + [run])[-MAX_RUNS:]}
     return write_json_atomically(path, document, sort_keys=True)
+
+
+def _stored_runs(path: Path, name: str) -> list[dict[str, Any]]:
+    """The runs already saved under ``name`` (none when there is no file yet)."""
+    if not path.exists():
+        return []
+    baseline = load(path.parent, name)
+    return [{"saved_at": at, "cases": dict(cases)} for at, cases in zip(baseline.saved_at, baseline.runs)]
 
 
 def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,20 +250,28 @@ def compare(
     metric: str,
     bound_pct: float,
     samples_ms: Sequence[float] = (),
+    min_change_ms: float = 0.0,
 ) -> Regression | None:
-    """The case's regression against the baseline, or None if the baseline lacks it.
+    """The case's regression against the baseline's runs, or None if no run measured it.
 
-    Percentile metrics are compared with a bootstrap interval when both runs
-    kept their samples, so noise alone does not fail an unchanged target.
+    Percentile metrics are compared with a bootstrap interval spanning the
+    spread between the baseline's runs when they kept samples; other figures
+    (or runs without samples) must exceed the slowest baseline run by more
+    than the bound.  Either way the change must reach ``min_change_ms``.
     """
-    case = baseline.cases.get(nodeid, {})
-    before = case.get(metric)
-    if before is None or metric not in figures:
+    entries = baseline.entries(nodeid, metric)
+    if not entries or metric not in figures:
         return None
-    comparison = None
-    if metric in PERCENTILES and case.get("samples_ms") and samples_ms:
-        comparison = compare_percentile(case["samples_ms"], samples_ms, q=PERCENTILES[metric], bound_pct=bound_pct)
+    measured = float(figures[metric])
+    runs = [entry.get("samples_ms") for entry in entries]
+    if metric in PERCENTILES and samples_ms and all(runs):
+        comparison = compare_percentile_runs(
+            runs, samples_ms, q=PERCENTILES[metric], bound_pct=bound_pct, min_change=min_change_ms
+        )
+        before = comparison.baseline
+    else:
+        comparison, before = None, max(float(entry[metric]) for entry in entries)
     return Regression(
-        metric=metric, baseline_ms=float(before), measured_ms=float(figures[metric]), bound_pct=bound_pct,
-        comparison=comparison,
+        metric=metric, baseline_ms=before, measured_ms=measured, bound_pct=bound_pct, comparison=comparison,
+        runs=len(entries), min_change_ms=min_change_ms,
     )

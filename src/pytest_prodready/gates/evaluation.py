@@ -38,6 +38,7 @@ def evaluate(
     baseline: baselines.Baseline | None = None,
     metric: str = "p95_ms",
     bound_pct: float = 10.0,
+    min_change: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE),
 ) -> GateOutcome:
     """Check the summary against the gate's limits and, if given, the baseline."""
     figures: dict[str, Any] = {
@@ -52,12 +53,23 @@ def evaluate(
     if misses:
         failures.append(f"{'; '.join(misses)} ({thresholds.describe(summary)})")
     if baseline is not None:
-        regression = baselines.compare(baseline, nodeid, summary.to_dict(), metric, bound_pct, samples_ms)
+        regression = baselines.compare(
+            baseline, nodeid, summary.to_dict(), metric, bound_pct, samples_ms, min_change.ms(limit_of(spec, metric))
+        )
         if regression is not None:
             figures["baseline"] = {"name": baseline.name, **regression.to_dict()}
             if regression.regressed:
                 failures.append(regression.message())
     return GateOutcome(figures=figures, failures=failures, warnings=_warnings(spec, summary, failures))
+
+
+def limit_of(spec: thresholds.GateSpec, metric: str) -> float | None:
+    """The gate's limit on ``metric``, else its tightest latency limit: what a change is measured against."""
+    own = getattr(spec, metric, None)
+    if own is not None:
+        return float(own)
+    limits = [getattr(spec, key) for key in thresholds.LATENCY_KEYS if getattr(spec, key) is not None]
+    return float(min(limits)) if limits else None
 
 
 def _warnings(spec: thresholds.GateSpec, summary: LatencySummary, failures: list[str]) -> list[str]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pytest_prodready.target import TargetContext
+from pytest_prodready.target import TargetContext, TargetLoadError, protocol_methods
 
 from .connections import DEFAULT_READERS, Database
 from .schema import apply_schema
 from .seed import DEFAULT_SEED, populate, resolve_volume, seed_initial_data
 from .service import ReferenceService
+from .slowdown import slow_down, slowdown_from
 
 DATABASE_NAME = "abathur.db"
 CORPUS_DIRECTORY = "corpus"
@@ -42,7 +44,13 @@ async def create_target(context: TargetContext) -> ReferenceService:
 
     Options: ``volume`` (see :func:`~.seed.resolve_volume`), ``readers``
     (reader pool size, default 4) and ``seed`` (dataset RNG seed).
+    ``PRODREADY_REFERENCE_SLOWDOWN=0.3`` makes every operation 30 % slower
+    (a known regression, for measuring the regression gate; :mod:`.slowdown`).
     """
+    try:
+        slowdown = slowdown_from(os.environ)
+    except ValueError as exc:
+        raise TargetLoadError(str(exc)) from None
     workdir = Path(context.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / DATABASE_NAME
@@ -57,4 +65,4 @@ async def create_target(context: TargetContext) -> ReferenceService:
     except BaseException:
         await service.close()
         raise
-    return service
+    return slow_down(service, slowdown, tuple(protocol_methods()))

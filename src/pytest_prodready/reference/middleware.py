@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from .api_keys import ApiKey, digest
 from .problems import problem
 from .ratelimit import RateLimiter, retry_after
+from .slowdown import hold
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -181,9 +182,6 @@ class FaultInjection:
         await self.app(scope, receive, send)
 
 
-SPIN_S = 0.002  # the last stretch of a hold, spun instead of slept
-
-
 class Slowdown:
     """Test knob for the canary gate: every response is held back by ``factor`` times its own time.
 
@@ -205,20 +203,7 @@ class Slowdown:
 
         async def slowed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await _hold((time.perf_counter() - started) * self.factor)
+                await hold((time.perf_counter() - started) * self.factor)
             await send(message)
 
         await self.app(scope, receive, slowed_send)
-
-
-async def _hold(seconds: float) -> None:
-    """Sleep ``seconds`` precisely: asyncio's timers round up to whole milliseconds.
-
-    The coarse part sleeps; the last two milliseconds yield to the loop in a
-    tight loop, so a 0.3 ms hold is 0.3 ms, not 1 ms.
-    """
-    end = time.perf_counter() + seconds
-    if seconds > SPIN_S:
-        await asyncio.sleep(seconds - SPIN_S)
-    while time.perf_counter() < end:
-        await asyncio.sleep(0)

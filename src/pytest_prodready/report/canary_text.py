@@ -21,11 +21,15 @@ def canary_plan(fig: Mapping[str, Any]) -> str:
     counts complete rounds, so both are worded as rounds; the sampler's
     ``stopped_early`` text counts single blocks and is quoted as it is.
     """
-    plan = fig["plan"]
+    plan, done = fig["plan"], fig["blocks_done"]
     text = (
         f"plan: {plan['blocks']} rounds of {plan['block_size']} requests per side ({plan['order']} order), "
-        f"{plan['warmup']} warm-up requests per side; {fig['blocks_done']} of {plan['blocks']} rounds done"
+        f"{plan['warmup']} warm-up requests per side; "
     )
+    if done > plan["blocks"]:
+        text += f"{done} rounds done (undecided after {plan['blocks']}, extended; at most {plan.get('max_blocks', done)})"
+    else:
+        text += f"{done} of {plan['blocks']} rounds done"
     return f"{text} ({fig['stopped_early']})" if fig.get("stopped_early") else text
 
 
