@@ -223,7 +223,7 @@ async def test_counts_match_names_each_type_off_and_by_how_much(graph_db, clean_
 
 
 async def test_a_missing_file_or_table_is_a_check_error_not_a_crash(tmp_path, app_db):
-    with pytest.raises(CheckError, match="no such table: nowhere"):
+    with pytest.raises(CheckError, match="key .table.: no table .nowhere. in the database"):
         await measure("nulls", app_db, table="nowhere", columns="x")
     with pytest.raises(CheckError, match="cannot open"):
         await measure("integrity_check", tmp_path / "absent.db")

@@ -1,0 +1,63 @@
+"""Before a rule runs: every name it uses exists, and ``declared_foreign_keys`` becomes one rule per key.
+
+A rule file is prepared when pytest collects it, so a misspelled table,
+column, label, relationship type or property is a usage error naming it
+(with the closest existing name) before any rule runs; the fixture's rules
+are checked the same way just before they run.  A store that cannot be
+opened at collection is left to its rules, which then fail naming the cause.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .catalog import check_sqlite_rule, sqlite_catalog
+from .graph import GraphBackend, Neo4jGraph, SQLiteGraph
+from .neo4j_rules import graph_names
+from .rules import RuleError, RuleSpec
+from .schema_rules import composite_orphans_query, declared_foreign_keys, foreign_key_label
+from .sqlite import SQLiteProbe
+
+_GRAPH_NAMES = {"graph": ("entities", "relationships"), "parity": ("entities", "relationships", "documents")}
+
+
+async def check_names(spec: RuleSpec, opened: Any, here: str) -> None:
+    """Raise :class:`RuleError` when ``spec`` names a table, column, label, type or property ``opened`` lacks."""
+    if isinstance(opened, SQLiteProbe):
+        await check_sqlite_rule(spec, opened, await sqlite_catalog(opened), here)
+    elif spec.kind in _GRAPH_NAMES:
+        await check_graph_names(opened, _GRAPH_NAMES[spec.kind], here)
+    elif isinstance(opened, Neo4jGraph):
+        catalog = await opened.catalog()
+        for kind, name, key in graph_names(spec.params):
+            catalog.check(kind, name, here, key)
+
+
+async def check_graph_names(graph: GraphBackend, which: Sequence[str], here: str) -> None:
+    """The tables (SQLite) or labels and relationship type (Neo4j) a graph rule reads."""
+    for role in which:
+        name = getattr(graph.names, role)
+        if isinstance(graph, SQLiteGraph):
+            (await sqlite_catalog(graph.probe)).check_table(name, here, f"names.{role}")
+        elif isinstance(graph, Neo4jGraph):
+            kind = "relationship type" if role == "relationships" else "label"
+            (await graph.catalog()).check(kind, name, here, f"names.{role}")
+
+
+async def expand_foreign_keys(spec: RuleSpec, probe: SQLiteProbe) -> list[RuleSpec]:
+    """One rule per declared foreign key, named ``rule[child.col->parent.col]``: an orphans check each."""
+    expanded = []
+    for key in await declared_foreign_keys(probe, spec.params.get("tables")):
+        if len(key["columns"]) == 1:
+            check = "orphans"
+            params = {"child": f"{key['child']}.{key['columns'][0]}",
+                      "parent": f"{key['parent']}.{key['parent_columns'][0]}"}
+        else:
+            check, params = "failed_rows", {"query": composite_orphans_query(key)}
+        expanded.append(RuleSpec(f"{spec.name}[{foreign_key_label(key)}]", check, params, spec.threshold,
+                                 spec.severity, spec.store, spec.sample, spec.description))
+    return expanded
+
+
+def rule_error(spec: RuleSpec, exc: RuleError) -> RuleError:
+    return exc if spec.name in str(exc) else RuleError(f"rule {spec.name!r}: {exc}")
