@@ -14,6 +14,7 @@ from pytest_prodready.checks.finding import plain
 from pytest_prodready.checks.parity import compare
 from pytest_prodready.checks.rules import RuleError, Threshold, make_rule, parse_rule, parse_threshold
 from pytest_prodready.datasets import clean_graph, with_faults
+from .sessions import assert_usage_error
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -211,13 +212,10 @@ def test_a_testpaths_run_still_collects_the_pyprojects_rules(project):
          "pyproject.toml [tool.prodready.consistency]: unknown key 'ruels' (did you mean 'rules'?)"),
     ],
 )
-def test_a_rule_file_mistake_is_a_one_line_collection_error(pytester, rules, error):
+def test_a_rule_file_mistake_is_a_one_line_usage_error(pytester, rules, error):
     write_pyproject(pytester, '[tool.prodready.consistency.stores.graph]\nsqlite = "graph.db"\n' + rules)
     result = run(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*ERROR collecting pyproject.toml*"])
-    assert any(line.startswith(error) for line in result.stdout.lines), error
-    assert "Traceback" not in result.stdout.str()
+    assert assert_usage_error(result).startswith(f"ERROR: {error}")
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 

@@ -28,6 +28,7 @@ from .load.harness import LoadHarness, harness_for, terminal_reporter
 from .load.readiness import ReadinessFactory
 from .load.server import RunningServer, ServerStartError, reference_server
 from .markers import gate_arguments
+from .rule_items import open_graphs
 from .settings import Settings
 from .target import MemoryServiceTarget, TargetContext, TargetLoadError, build_target
 
@@ -81,7 +82,9 @@ def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings) -> Consistency:
+def consistency(
+    request: pytest.FixtureRequest, readiness_figures: dict[str, Any], prodready_settings: Settings
+) -> Consistency:
     """Data-consistency rules as assertions: ``await consistency.assert_no_orphans(db, child=..., parent=...)``.
 
     ``assert_integrity``, ``assert_foreign_keys``, ``assert_tables``,
@@ -91,8 +94,10 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
     ``assert_counts_match(a, b, tolerance=0.05)`` across two stores.  A
     missed threshold fails with the rule, its value and a sample of the
     offending rows; every outcome is added to this case's report figures.
+    Any rule kind runs with ``assert_rule(db, "allowed_values", table=..., ...)``.
+    A Neo4j URI is connected once per run, shared with the rule files' rules.
     """
-    return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
+    return Consistency(readiness_figures, timeouts=prodready_settings.timeouts, graphs=open_graphs(request.config))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

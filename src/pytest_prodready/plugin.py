@@ -46,7 +46,7 @@ from .report import files as report_files
 from .records import failure_message
 from .report.junit import junit_properties
 from .report.redaction import Redactor
-from .rule_items import add_pyproject_rules, collect_rule_file
+from .rule_items import add_pyproject_rules, collect_rule_file, raise_rule_file_errors
 from .run_state import RunState
 from .settings import OPTION_KEYS, SettingsError, resolve
 
@@ -138,7 +138,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tag readiness cases and reject misused markers before anything runs."""
+    """Tag readiness cases and reject misused markers and rule files before anything runs."""
+    raise_rule_file_errors(config)
     settings = config.stash[SETTINGS_KEY]
     for item in items:
         try:

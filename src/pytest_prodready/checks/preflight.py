@@ -9,24 +9,27 @@ opened at collection is left to its rules, which then fail naming the cause.
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any, Sequence
 
 from .catalog import check_sqlite_rule, sqlite_catalog
-from .graph import GraphBackend, Neo4jGraph, SQLiteGraph
+from .graph import GraphBackend, GraphError, Neo4jGraph, SQLiteGraph
 from .neo4j_rules import graph_names
-from .rules import RuleError, RuleSpec
+from .rulebook import RuleBook
+from .rules import RuleSpec
 from .schema_rules import composite_orphans_query, declared_foreign_keys, foreign_key_label
-from .sqlite import SQLiteProbe
+from .sqlite import ProbeError, SQLiteProbe
+from .stores import OpenGraphs, SQLiteStore, Store, StoreError, sqlite_probe
 
 _GRAPH_NAMES = {"graph": ("entities", "relationships"), "parity": ("entities", "relationships", "documents")}
 
 
 async def check_names(spec: RuleSpec, opened: Any, here: str) -> None:
     """Raise :class:`RuleError` when ``spec`` names a table, column, label, type or property ``opened`` lacks."""
-    if isinstance(opened, SQLiteProbe):
-        await check_sqlite_rule(spec, opened, await sqlite_catalog(opened), here)
-    elif spec.kind in _GRAPH_NAMES:
+    if spec.kind in _GRAPH_NAMES:
         await check_graph_names(opened, _GRAPH_NAMES[spec.kind], here)
+    elif isinstance(opened, SQLiteProbe):
+        await check_sqlite_rule(spec, opened, await sqlite_catalog(opened), here)
     elif isinstance(opened, Neo4jGraph):
         catalog = await opened.catalog()
         for kind, name, key in graph_names(spec.params):
@@ -59,5 +62,49 @@ async def expand_foreign_keys(spec: RuleSpec, probe: SQLiteProbe) -> list[RuleSp
     return expanded
 
 
-def rule_error(spec: RuleSpec, exc: RuleError) -> RuleError:
-    return exc if spec.name in str(exc) else RuleError(f"rule {spec.name!r}: {exc}")
+async def prepare(book: RuleBook, graphs: OpenGraphs) -> list[tuple[RuleSpec, str | None]]:
+    """A rule file's rules with their names checked on their stores, declared foreign keys expanded.
+
+    Each pair is a rule and, for a generated one, the file rule it came from.
+    Every SQLite store is opened once (read-only) and closed again; Neo4j
+    stores stay open in ``graphs`` for the run.
+    """
+    prepared: list[tuple[RuleSpec, str | None]] = []
+    async with AsyncExitStack() as stack:
+        opened: dict[str, Any] = {}
+
+        async def open_store(store: Store) -> Any:
+            if store.name not in opened:
+                try:
+                    if isinstance(store, SQLiteStore):
+                        opened[store.name] = await stack.enter_async_context(sqlite_probe(store))
+                    else:
+                        opened[store.name] = await graphs.graph(store)
+                except (StoreError, ProbeError, GraphError):
+                    opened[store.name] = None  # its rules will fail naming the cause
+            return opened[store.name]
+
+        for spec in book.rules:
+            here = f"{book.where} rule {spec.name!r}"
+            stores = [store for store in book.sources(spec) if store is not None]
+            sources = [await open_store(store) for store in stores]
+            if any(source is None for source in sources):
+                prepared.append((spec, None))
+                continue
+            try:
+                for store, source in zip(stores, sources):
+                    await check_names(spec, _backend(spec, store, source), here)
+                if spec.check == "declared_foreign_keys":
+                    prepared += [(rule, spec.name) for rule in await expand_foreign_keys(spec, sources[0])]
+                    continue
+            except (ProbeError, GraphError):
+                pass  # the store answered the catalog but not this; the rule will say why
+            prepared.append((spec, None))
+    return prepared
+
+
+def _backend(spec: RuleSpec, store: Store, source: Any) -> Any:
+    """What a rule reads: a graph rule on SQLite reads a graph over the probe."""
+    if spec.kind in _GRAPH_NAMES and isinstance(source, SQLiteProbe):
+        return SQLiteGraph(source, store.names)
+    return source

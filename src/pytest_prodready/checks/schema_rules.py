@@ -18,11 +18,19 @@ from .sqlite import SQLiteProbe, quote_name
 SNAPSHOT_PRAGMAS = ("journal_mode", "page_size", "auto_vacuum", "encoding", "user_version", "application_id")
 _SPACE_AROUND = re.compile(r"\s*([(),])\s*")
 _BARE_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW$)(.+?)$")
+_INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX .+? (ON .*)$", re.IGNORECASE | re.DOTALL)
 
 
 def normalized_sql(sql: str) -> str:
     """Definition text compared without its layout: runs of spaces as one, none around ( ) ,."""
     return _SPACE_AROUND.sub(r"\1", " ".join(sql.split()))
+
+
+def shown_definition(sql: str) -> str:
+    """``ON tasks(session_id)`` (``UNIQUE ON ...``): what a reader compares, short enough for a failure line."""
+    text = normalized_sql(sql)
+    head = _INDEX_HEAD.match(text)
+    return (head.group(1) or "") + head.group(2) if head else text
 
 
 def normalized_type(declared: str) -> str:
@@ -63,11 +71,13 @@ async def index_definitions(probe: SQLiteProbe, expected: Mapping[str, str], exa
     changes = []
     for name, want in expected.items():
         if name not in actual:
-            changes.append({"index": name, "change": "missing", "expected": want})
+            changes.append({"index": name, "change": "missing", "expected": shown_definition(want)})
         elif normalized_sql(actual[name]) != normalized_sql(want):
-            changes.append({"index": name, "change": "definition", "expected": want, "actual": actual[name]})
+            changes.append({"index": name, "change": "definition", "expected": shown_definition(want),
+                            "actual": shown_definition(actual[name])})
     if exact:
-        changes += [{"index": n, "change": "unexpected", "actual": sql} for n, sql in actual.items() if n not in expected]
+        changes += [{"index": n, "change": "unexpected", "actual": shown_definition(sql)}
+                    for n, sql in actual.items() if n not in expected]
     return Finding(len(changes), changes)
 
 
