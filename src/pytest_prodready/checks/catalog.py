@@ -86,6 +86,11 @@ def sqlite_columns(spec: RuleSpec) -> Iterator[tuple[str, str, str | None]]:
                 yield key, params["table"], column
 
 
+def needs_catalog(spec: RuleSpec) -> bool:
+    """Whether a SQLite rule names anything to look up (a schema rule's names are what it checks)."""
+    return any(True for _ in sqlite_columns(spec)) or any(key in spec.params for key in (*EXPRESSION_KEYS, *QUERY_KEYS))
+
+
 async def check_sqlite_rule(spec: RuleSpec, probe: SQLiteProbe, catalog: SQLiteCatalog, here: str) -> None:
     """Refuse a SQLite rule whose tables, columns or SQL name anything the database lacks."""
     for key, table, column in sqlite_columns(spec):

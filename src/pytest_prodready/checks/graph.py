@@ -17,7 +17,8 @@ changed per store, see :class:`GraphNames`)::
 Definitions, identical on both stores unless said otherwise:
 
 - **orphaned relationship**: on SQLite, a relationships row whose source_id or
-  target_id is NULL or matches no entities row (an anti-join).  A Neo4j relationship
+  target_id is NULL or matches no entities row (an anti-join; ``entities.id``
+  is the INTEGER PRIMARY KEY, never NULL, so SQLite probes it by rowid).  A Neo4j relationship
   cannot dangle, so there it is one whose start or end node is not a live
   entity: it lacks the entity label, has no ``id``, or has ``deleted = true``
   (what a migration leaves when it MERGEs an endpoint it never loaded).
@@ -111,8 +112,7 @@ _RELATIONSHIP_COLUMNS = ("id", "source_id", "target_id", "type", "confidence", "
 DIALECTS = {
     "sql": Dialect(
         orphan="(r.source_id IS NULL OR r.target_id IS NULL "
-        "OR r.source_id NOT IN (SELECT id FROM $entities WHERE id IS NOT NULL) "
-        "OR r.target_id NOT IN (SELECT id FROM $entities WHERE id IS NOT NULL))",
+        "OR r.source_id NOT IN (SELECT id FROM $entities) OR r.target_id NOT IN (SELECT id FROM $entities))",
         no_evidence=_SQL_NO_EVIDENCE,
         bad_confidence="(typeof(r.confidence) NOT IN ('integer', 'real') OR r.confidence NOT BETWEEN 0 AND 1 "
         f"OR (r.confidence >= 0.8 AND {_SQL_NO_EVIDENCE}))",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any, Sequence
 
-from .catalog import check_sqlite_rule, sqlite_catalog
+from .catalog import check_sqlite_rule, needs_catalog, sqlite_catalog
 from .graph import GraphBackend, GraphError, Neo4jGraph, SQLiteGraph
 from .neo4j_rules import graph_names
 from .rulebook import RuleBook
@@ -29,7 +29,8 @@ async def check_names(spec: RuleSpec, opened: Any, here: str) -> None:
     if spec.kind in _GRAPH_NAMES:
         await check_graph_names(opened, _GRAPH_NAMES[spec.kind], here)
     elif isinstance(opened, SQLiteProbe):
-        await check_sqlite_rule(spec, opened, await sqlite_catalog(opened), here)
+        if needs_catalog(spec):
+            await check_sqlite_rule(spec, opened, await sqlite_catalog(opened), here)
     elif isinstance(opened, Neo4jGraph):
         catalog = await opened.catalog()
         for kind, name, key in graph_names(spec.params):

@@ -205,35 +205,44 @@ class SQLiteProbe:
         return Finding(count, sample[:limit])
 
     async def scan(self, table: str, predicate: str, shown: Sequence[str], params: Sequence[Any] = (),
-                   limit: int = DEFAULT_SAMPLE, where: str | None = None) -> Finding:
-        """Rows of ``table`` where ``predicate`` holds: count and sample in one pass over the table.
+                   limit: int = DEFAULT_SAMPLE, where: str | None = None, key: str | None = None) -> Finding:
+        """Rows of ``table`` where ``predicate`` holds: count and sample in one pass.
 
-        The sample is read in rowid order with ``LIMIT n + 1``; when there are
-        more offenders, the count resumes after the n-th sampled rowid
-        (``rowid > ?`` is a seek), so the table is read once, not twice.  A
-        table without rowid, or a plan that would sort (an index serving the
-        predicate), falls back to sample-then-count.
+        The sample is read in a fixed order with ``LIMIT n + 1``: ``(key,
+        rowid)`` when an index on ``key`` (a column the predicate keeps
+        non-NULL) streams it in that order, as it streams the bare count,
+        else rowid order.  When there are more offenders, the count resumes
+        after the n-th sampled row (``(key, rowid) > (?, ?)`` is a seek), so
+        the rows are read once, not twice.  When neither order comes without
+        a sort (or the table has no rowid), it falls back to sample-then-count.
         """
         body = f"FROM {quote_name(table)} WHERE ({predicate})" + (f" AND ({where})" if where else "")
+        order = await self._streamed_order(body, params, key) if limit else None
         columns = ", ".join(["rowid AS rowid", *shown])
-        sample_sql = f"SELECT {columns} {body} ORDER BY rowid LIMIT ?"
-        if not limit or not await self._reads_in_rowid_order(sample_sql, (*params, 1), table):
+        if order is None:
             return await self.offenders(f"SELECT count(*) {body}", f"SELECT {columns} {body}", params, limit)
-        sample = await self.records(sample_sql, (*params, limit + 1))
+        positions = [f"{column} AS prodready_at_{i}" for i, column in enumerate(order)]
+        sample = await self.records(f"SELECT {columns}, {', '.join(positions)} {body} ORDER BY {', '.join(order)} "
+                                    "LIMIT ?", (*params, limit + 1))
+        at = [[row.pop(f"prodready_at_{i}") for i in range(len(order))] for row in sample]
         if len(sample) <= limit:
             return Finding(len(sample), sample)
-        (rest,), = await self.rows(f"SELECT count(*) {body} AND rowid > ?", (*params, sample[limit - 1]["rowid"]))
+        after = f"({', '.join(order)}) > ({', '.join('?' for _ in order)})"
+        (rest,), = await self.rows(f"SELECT count(*) {body} AND {after}", (*params, *at[limit - 1]))
         return Finding(limit + rest, sample[:limit])
 
-    async def _reads_in_rowid_order(self, sql: str, params: Sequence[Any], table: str) -> bool:
-        """Whether SQLite answers ``sql`` by walking ``table`` in rowid order (no sort, no index)."""
-        try:
-            plan = await self.query_plan(sql, params)
-        except ProbeError as exc:
-            if "rowid" in str(exc):  # WITHOUT ROWID table or a view
-                return False
-            raise
-        return f"SCAN {table}" in plan and not any("TEMP B-TREE" in step for step in plan)
+    async def _streamed_order(self, body: str, params: Sequence[Any], key: str | None) -> list[str] | None:
+        """The first of ``(key, rowid)``, ``(rowid)`` SQLite can stream without sorting, or None."""
+        for order in ([key, "rowid"], ["rowid"]) if key else (["rowid"],):
+            try:
+                plan = await self.query_plan(f"SELECT rowid {body} ORDER BY {', '.join(order)} LIMIT 1", params)
+            except ProbeError as exc:
+                if "rowid" in str(exc):  # WITHOUT ROWID table or a view
+                    return None
+                raise
+            if not any("TEMP B-TREE" in step for step in plan):
+                return order
+        return None
 
     async def parent_may_be_null(self, table: str, column: str) -> bool:
         """False for a rowid alias (INTEGER PRIMARY KEY) or a NOT NULL column: no NULL to filter out."""
@@ -306,7 +315,7 @@ class SQLiteProbe:
         if await self.parent_may_be_null(parent, parent_column):
             parents += f" WHERE {key} IS NOT NULL"
         predicate = f"{quote_name(child)}.{col} IS NOT NULL AND {quote_name(child)}.{col} NOT IN ({parents})"
-        return await self.scan(child, predicate, [col], limit=limit, where=where)
+        return await self.scan(child, predicate, [col], limit=limit, where=where, key=col)
 
     async def duplicates(self, table: str, columns: Sequence[str], limit: int = DEFAULT_SAMPLE,
                          where: str | None = None) -> Finding:
@@ -339,7 +348,8 @@ class SQLiteProbe:
         bounds = [(f"{col} < ?", low), (f"{col} > ?", high)]
         tests = [test for test, bound in bounds if bound is not None]
         params = [bound for _, bound in bounds if bound is not None]
-        return await self.scan(table, f"{col} IS NOT NULL AND ({' OR '.join(tests)})", [col], params, limit, where)
+        return await self.scan(table, f"{col} IS NOT NULL AND ({' OR '.join(tests)})", [col], params, limit, where,
+                               key=col)
 
 
 def full_scans(plan: Sequence[str]) -> list[str]:

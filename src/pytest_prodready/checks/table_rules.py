@@ -63,7 +63,7 @@ async def allowed_values(probe: SQLiteProbe, table: str, column: str, values: Se
     """Rows whose value is not one of ``values`` (``NOT IN`` a literal list)."""
     col = quote_name(column)
     marks = ", ".join("?" for _ in values)
-    return await probe.scan(table, f"{col} NOT IN ({marks})", [col], list(values), limit, where)
+    return await probe.scan(table, f"{col} NOT IN ({marks})", [col], list(values), limit, where, key=col)
 
 
 async def json_invalid(probe: SQLiteProbe, table: str, column: str, schema: Mapping[str, Any] | None = None,
@@ -71,10 +71,10 @@ async def json_invalid(probe: SQLiteProbe, table: str, column: str, schema: Mapp
     """Rows whose text SQLite's ``json_valid`` refuses, or (with ``schema``) whose document misses the schema."""
     col = quote_name(column)
     if schema is None:
-        return await probe.scan(table, f"{col} IS NOT NULL AND NOT json_valid({col})", [col], (), limit, where)
+        return await probe.scan(table, f"{col} IS NOT NULL AND NOT json_valid({col})", [col], (), limit, where, key=col)
     await _register(probe, JSON_MATCHES, 2, _json_matches)
     predicate = f"{col} IS NOT NULL AND NOT {JSON_MATCHES}({col}, ?)"
-    return await probe.scan(table, predicate, [col], [json.dumps(schema, sort_keys=True)], limit, where)
+    return await probe.scan(table, predicate, [col], [json.dumps(schema, sort_keys=True)], limit, where, key=col)
 
 
 async def pattern_misses(probe: SQLiteProbe, table: str, column: str, regex: str,
@@ -82,7 +82,8 @@ async def pattern_misses(probe: SQLiteProbe, table: str, column: str, regex: str
     """Rows whose value the regular expression does not match (``re.search``: anchor it with ^ and $)."""
     await _register(probe, MATCHES, 2, _matches)
     col = quote_name(column)
-    return await probe.scan(table, f"{col} IS NOT NULL AND NOT {MATCHES}(?, {col})", [col], [regex], limit, where)
+    return await probe.scan(table, f"{col} IS NOT NULL AND NOT {MATCHES}(?, {col})", [col], [regex], limit, where,
+                            key=col)
 
 
 async def condition_fails(probe: SQLiteProbe, table: str, condition: str,
