@@ -248,6 +248,8 @@ def start_neo4j() -> Any:
 async def main(args: argparse.Namespace) -> None:
     if "sqlite" in args.stores:
         for label, offenders in (("few", args.few), ("many", args.many)):
+            if label not in args.sets:
+                continue
             with tempfile.TemporaryDirectory(prefix="prodready-bench-") as folder:
                 start = time.perf_counter()
                 path = build(Path(folder) / "items.db", args.rows, offenders)
@@ -275,6 +277,8 @@ if __name__ == "__main__":
     parser.add_argument("--few", type=int, default=10, help="offenders in the 'few' database (default 10)")
     parser.add_argument("--many", type=int, default=100_000, help="offenders in the 'many' database (default 100,000)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of rule and bare, after a warm-up (default 5)")
+    parser.add_argument("--sets", nargs="+", choices=("few", "many"), default=("few", "many"),
+                        help="SQLite databases to measure (default both)")
     parser.add_argument("--graph-rows", type=int, default=100_000, help="Neo4j relationships (default 100,000)")
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "neo4j"), default=("sqlite", "neo4j"),
                         help="stores to measure (default both)")

@@ -22,8 +22,7 @@ from pytest_prodready.checks.sqlite import SQLiteProbe
 
 from .sessions import assert_usage_error, read_report
 
-NOW = time.time()
-SCHEMA = f"""
+SCHEMA = """
 CREATE TABLE sessions (id INTEGER PRIMARY KEY, status TEXT, meta TEXT, updated_at TEXT);
 CREATE TABLE tasks (id INTEGER PRIMARY KEY, session_id INTEGER REFERENCES sessions(id), status TEXT,
                     retry_count INTEGER, max_retries INTEGER, code TEXT, version_key TEXT, deleted_at TEXT,
@@ -31,8 +30,8 @@ CREATE TABLE tasks (id INTEGER PRIMARY KEY, session_id INTEGER REFERENCES sessio
 CREATE TABLE pairs (a INTEGER, b INTEGER, PRIMARY KEY (a, b));
 CREATE TABLE links (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, FOREIGN KEY (a, b) REFERENCES pairs(a, b));
 CREATE INDEX idx_tasks_session ON tasks(session_id);
-INSERT INTO sessions VALUES (1, 'active', '{{"user": "u1"}}', datetime({NOW - 60}, 'unixepoch')),
-                            (2, 'closed', '{{"user": 7}}', datetime({NOW - 7200}, 'unixepoch')),
+INSERT INTO sessions VALUES (1, 'active', '{{"user": "u1"}}', datetime({now} - 60, 'unixepoch')),
+                            (2, 'closed', '{{"user": 7}}', datetime({now} - 7200, 'unixepoch')),
                             (3, 'archived', '{{not json', NULL);
 INSERT INTO tasks VALUES (1, 1, 'open', 0, 3, 'TK-1', 'k1', NULL, NULL),
                          (2, 9, 'done', 5, 3, 'tk_2', 'k1', NULL, NULL),
@@ -47,7 +46,7 @@ INSERT INTO links VALUES (1, 1, 1), (2, 1, 2);
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "app.db"
     conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA)
+    conn.executescript(SCHEMA.format(now=time.time()))  # ages measured from now, however long the run
     conn.close()
     return path
 

@@ -27,6 +27,12 @@ from . import case_warnings
 from .keys import FIGURES_KEY, INFO_KEY, SETTINGS_KEY
 
 T = TypeVar("T")
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be collected; shown as its one-line message."""
+
+
 OPEN_GRAPHS_KEY = pytest.StashKey[OpenGraphs]()
 RULE_FILE_ERRORS_KEY = pytest.StashKey[list]()
 
@@ -78,10 +84,17 @@ class RuleFile(pytest.File):
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
             prepared = _run(prepare(book, open_graphs(self.config)))
         except RuleError as exc:
+            # Serially the run ends as a usage error (raise_rule_file_errors); an xdist worker's collection
+            # error is what its controller shows, so the error is raised here too, never lost.
             self.config.stash.setdefault(RULE_FILE_ERRORS_KEY, []).append(str(exc))
-            return
+            raise RuleFileError(str(exc)) from None
         for spec, declared_as in prepared:
             yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book, declared_as=declared_as)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, RuleFileError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
 
 
 class RuleItem(pytest.Item):
