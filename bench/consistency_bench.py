@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""How the orphan check scales: N relationships on SQLite and on a real Neo4j.
+"""Each consistency rule beside the bare query that answers it: SQLite at 1,000,000 rows, and Neo4j.
 
-    python3 bench/consistency_bench.py [--rows 1000000] [--orphans 10] [--repeat 3]
+    python3 bench/consistency_bench.py [--rows 1000000] [--few 10] [--many 100000] [--repeat 5]
+                                       [--graph-rows 100000] [--stores sqlite neo4j]
 
-SQLite: the ``orphaned_relationships`` rule (an anti-join on the entities'
-primary key) against a bare ``SELECT count(*)`` of the same table.  Neo4j:
-the same rule in Cypher against ``MATCH ()-[r]->() RETURN count(r)``.  Both
-go through the same backends the plugin uses.  Neo4j is the server named by
+SQLite: every rule kind runs through ``run_rule`` on one open read-only probe
+(so its time includes the name checks), and its bare query (the one count,
+max or pragma that answers the question, nothing else) runs on the same
+connection.  Two databases: one with ``--few`` offenders per rule, one with
+``--many``.  Neo4j: the graph rules through one shared, connected graph
+(the driver imported and connected before timing) against the same Cypher
+count sent straight through a connected sync driver; the server is
 ``PRODREADY_NEO4J_URI``, or one this script starts with tools/neo4j/launcher.py.
+Rule and bare alternate in every repetition (which goes first alternates
+too); the table shows medians, so a shared machine's noise hits both alike.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,29 +33,140 @@ import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
-import neo4j
-
-from pytest_prodready.checks.graph import (
-    DIALECTS,
-    GraphBackend,
-    GraphNames,
-    Neo4jGraph,
-    SQLiteGraph,
-    measure,
-    render,
-)
+from pytest_prodready.checks.graph import DIALECTS, DUPLICATES, GraphNames, Neo4jGraph, SQLiteGraph, render
+from pytest_prodready.checks.rules import make_rule
+from pytest_prodready.checks.runner import run_rule
 from pytest_prodready.checks.sqlite import SQLiteProbe
+from pytest_prodready.checks.table_rules import JSON_MATCHES, MATCHES, _json_matches, _matches
 from pytest_prodready.datasets.loaders import clear_neo4j, write_neo4j, write_sqlite
 
 LAUNCHER = Path(__file__).resolve().parents[1] / "tools" / "neo4j" / "launcher.py"
-BARE_COUNT = {
-    "sql": "SELECT count(*) AS n FROM $relationships",
-    "cypher": "MATCH ()-[r:$relationships]->() RETURN count(r) AS n",
-}
+PARENTS = 100_000
+SCHEMA = """
+CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents(id), status TEXT, payload TEXT,
+                    code TEXT, note TEXT, retry_count INTEGER, max_retries INTEGER, version_key TEXT,
+                    deleted_at TEXT, updated_at TEXT, score REAL);
+CREATE INDEX idx_items_parent ON items(parent_id);
+CREATE INDEX idx_items_updated ON items(updated_at);
+"""
+JSON_SCHEMA = {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}}
+REGEX = r"^[A-Z]{2}-\d+$"
+FAILED_ROWS = "SELECT id, retry_count, max_retries FROM items WHERE retry_count > max_retries"
+HOT_QUERY = "SELECT * FROM items WHERE parent_id = ? ORDER BY id"
+
+
+def item_rows(rows: int, offenders: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
+    """Rows where every ``rows // offenders``-th one breaks every rule at once."""
+    rng = random.Random(seed)
+    every = rows // offenders if offenders else 0
+    for i in range(1, rows + 1):
+        bad = bool(every) and i % every == 0
+        yield (i, PARENTS + i if bad else rng.randint(1, PARENTS), "weird" if bad else "open",
+               "{bad" if bad else '{"a": 1}', "zz" if bad else f"AB-{i}", None if bad else "n",
+               9 if bad else 1, 3, f"k{i - 1}" if bad else f"k{i}", None, "2026-12-01T10:00:00",
+               2.0 if bad else 0.5)
+
+
+def build(path: Path, rows: int, offenders: int) -> Path:
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA)
+    with conn:
+        conn.executemany("INSERT INTO parents VALUES (?, ?)", ((i, f"p{i}") for i in range(1, PARENTS + 1)))
+        conn.executemany(f"INSERT INTO items VALUES ({', '.join('?' * 12)})", item_rows(rows, offenders))
+    conn.close()
+    return path
+
+
+def sqlite_cases() -> list[tuple[str, dict[str, Any], str, tuple[Any, ...]]]:
+    """(check, params, bare query, its parameters) for every SQLite rule kind."""
+    t = {"table": "items"}
+    return [
+        ("orphans", {"child": "items.parent_id", "parent": "parents.id"},
+         "SELECT count(*) FROM items WHERE parent_id NOT IN (SELECT id FROM parents)", ()),
+        ("declared_foreign_keys", {"tables": ["items"]},
+         "SELECT count(*) FROM items WHERE parent_id NOT IN (SELECT id FROM parents)", ()),
+        ("foreign_key_check", {"table": "items"}, "SELECT count(*) FROM pragma_foreign_key_check('items')", ()),
+        ("duplicates", {**t, "columns": ["version_key"], "where": "deleted_at IS NULL"},
+         "SELECT count(*) FROM (SELECT 1 FROM items WHERE version_key IS NOT NULL AND deleted_at IS NULL "
+         "GROUP BY version_key HAVING count(*) > 1)", ()),
+        ("nulls", {**t, "columns": ["note"]}, "SELECT count(*) FROM items WHERE note IS NULL", ()),
+        ("range", {**t, "column": "score", "min": 0, "max": 1},
+         "SELECT count(*) FROM items WHERE score < 0 OR score > 1", ()),
+        ("allowed_values", {**t, "column": "status", "values": ["open", "done"]},
+         "SELECT count(*) FROM items WHERE status NOT IN ('open', 'done')", ()),
+        ("json_valid", {**t, "column": "payload"}, "SELECT count(*) FROM items WHERE NOT json_valid(payload)", ()),
+        ("json_valid+schema", {**t, "column": "payload", "schema": JSON_SCHEMA},
+         f"SELECT count(*) FROM items WHERE NOT {JSON_MATCHES}(payload, ?)", (json.dumps(JSON_SCHEMA, sort_keys=True),)),
+        ("pattern", {**t, "column": "code", "regex": REGEX},
+         f"SELECT count(*) FROM items WHERE NOT {MATCHES}(?, code)", (REGEX,)),
+        ("row_condition", {**t, "condition": "retry_count <= max_retries"},
+         "SELECT count(*) FROM items WHERE NOT (retry_count <= max_retries)", ()),
+        ("failed_rows", {"query": FAILED_ROWS}, f"SELECT count(*) FROM ({FAILED_ROWS})", ()),
+        ("freshness", {**t, "column": "updated_at", "max_age": "9999h"}, "SELECT max(updated_at) FROM items", ()),
+        ("row_count", {**t, "min": 1}, "SELECT count(*) FROM items", ()),
+        ("table_schema", {**t, "columns": {"id": "INTEGER"}, "exact": False},
+         "SELECT name, type FROM pragma_table_xinfo('items')", ()),
+        ("index_definitions", {"expect": {"idx_items_parent": "CREATE INDEX idx_items_parent ON items(parent_id)"}},
+         "SELECT name, sql FROM sqlite_schema WHERE type = 'index'", ()),
+        ("query_plan", {"queries": {"items_of_parent": HOT_QUERY}}, f"EXPLAIN QUERY PLAN {HOT_QUERY}", (1,)),
+        ("tables", {"expect": ["items", "parents"]}, "SELECT name FROM sqlite_schema WHERE type = 'table'", ()),
+        ("indexes", {"expect": ["idx_items_parent"]}, "SELECT name FROM sqlite_schema WHERE type = 'index'", ()),
+        ("pragmas", {"expect": {"journal_mode": "delete"}}, "PRAGMA journal_mode", ()),
+        ("quick_check", {}, "PRAGMA quick_check", ()),
+    ]
+
+
+async def paired(rule: Callable[[], Awaitable[Any]], bare: Callable[[], Awaitable[Any]],
+                 repeat: int) -> tuple[float, float, Any]:
+    """Median ms of each, alternating which runs first; one warm-up of both."""
+    result = await rule()
+    await bare()
+    rule_ms, bare_ms = [], []
+    for turn in range(repeat):
+        for which in ((rule, bare) if turn % 2 == 0 else (bare, rule)):
+            start = time.perf_counter()
+            value = await which()
+            (rule_ms if which is rule else bare_ms).append((time.perf_counter() - start) * 1000)
+            if which is rule:
+                result = value
+    return statistics.median(rule_ms), statistics.median(bare_ms), result
+
+
+async def bench_sqlite(path: Path, repeat: int) -> list[tuple[str, float, float, Any]]:
+    measured = []
+    async with SQLiteProbe(path, timeout_s=600) as probe:
+        await probe.connection.create_function(MATCHES, 2, _matches, deterministic=True)
+        await probe.connection.create_function(JSON_MATCHES, 2, _json_matches, deterministic=True)
+        for name, params, bare, bound in sqlite_cases():
+            spec = make_rule(name.split("+")[0], params, name=name)
+            rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, probe), lambda: probe.rows(bare, bound),
+                                                     repeat)
+            measured.append((name, rule_ms, bare_ms, outcome.value))
+        graph = SQLiteGraph(probe)
+        for rule, bare in graph_cases("sql"):
+            spec = make_rule(rule, {})
+            rendered = render(bare, "sql", graph.names)
+            rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, graph), lambda: probe.rows(rendered),
+                                                     repeat)
+            measured.append((rule, rule_ms, bare_ms, outcome.value))
+    return measured
+
+
+def graph_cases(dialect: str) -> list[tuple[str, str]]:
+    """The five seed graph rules and the count (or rate) query that answers each."""
+    d = DIALECTS[dialect]
+    return [
+        ("orphaned_relationships", d.count.format(predicate=d.orphan)),
+        ("inconsistent_confidence", d.count.format(predicate=d.bad_confidence)),
+        ("missing_evidence", d.count.format(predicate=d.no_evidence)),
+        ("duplicate_semantic_ids", DUPLICATES[dialect][0]),
+        ("validation_success_rate", d.rate.format(predicate=" OR ".join((d.orphan, d.no_evidence, d.bad_confidence)))),
+    ]
 
 
 def graph_rows(relationships: int, orphans: int, seed: int = 7) -> dict[str, Iterator[tuple[Any, ...]]]:
-    """Streamed rows: one entity per ten relationships, ``orphans`` relationships to missing entities."""
+    """One entity per ten relationships, ``orphans`` relationships to entities that do not exist."""
     entities = max(2, relationships // 10)
     rng = random.Random(seed)
     every = relationships // orphans if orphans else 0
@@ -55,76 +174,67 @@ def graph_rows(relationships: int, orphans: int, seed: int = 7) -> dict[str, Ite
     def relationship_rows() -> Iterator[tuple[Any, ...]]:
         for rid in range(1, relationships + 1):
             source = entities + rid if every and rid % every == 0 else rng.randint(1, entities)
-            yield rid, source, rng.randint(1, entities), "uses", 0.5, "e", 1
+            yield rid, source, rng.randint(1, entities), rng.choice(("uses", "owns")), 0.5, "e", 1
 
     return {
         "documents": iter([(1, "document 1")]),
-        "entities": ((e, f"ent:{e}", None, "concept", 1) for e in range(1, entities + 1)),
+        "entities": ((e, f"ent:{e}", f"entity {e}", "concept", 1) for e in range(1, entities + 1)),
         "relationships": relationship_rows(),
     }
 
 
-async def timed(run: Callable[[], Awaitable[Any]], repeat: int) -> tuple[list[float], Any]:
-    """Milliseconds of each run (after one warm-up run) and the last result."""
-    result = await run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = await run()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
+def neo4j_cases(names: GraphNames) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """(check, params, bare Cypher, its parameters): the seed rules and the Neo4j kinds."""
+    label, kind = f"`{names.entities}`", f"`{names.relationships}`"
+    cases = [(rule, {}, render(bare, "cypher", names), {}) for rule, bare in graph_cases("cypher")]
+    return cases + [
+        ("graph_labels", {"labels": [names.entities], "types": [names.relationships]},
+         f"RETURN EXISTS {{ MATCH (:{label}) }} AS a, EXISTS {{ MATCH ()-[:{kind}]->() }} AS b", {}),
+        ("graph_property_exists", {"label": names.entities, "properties": ["name"]},
+         f"MATCH (n:{label}) WHERE n.name IS NULL RETURN count(*) AS n", {}),
+        ("graph_unique", {"label": names.entities, "properties": ["semantic_id"]},
+         f"MATCH (n:{label}) WHERE n.semantic_id IS NOT NULL WITH n.semantic_id AS s, count(*) AS c WHERE c > 1 "
+         "RETURN count(*) AS n", {}),
+        ("graph_allowed_values", {"type": names.relationships, "property": "type", "values": ["uses", "owns"]},
+         f"MATCH ()-[n:{kind}]->() WHERE n.type IS NOT NULL AND NOT n.type IN $values RETURN count(*) AS n",
+         {"values": ["uses", "owns"]}),
+    ]
 
 
-async def compare(backend: GraphBackend, repeat: int) -> list[tuple[str, list[float], Any]]:
-    """The bare count, the rule's count query alone, and the whole rule (count + bounded sample)."""
-    dialect = DIALECTS[backend.dialect]
-    queries = {
-        "count(*)": BARE_COUNT[backend.dialect],
-        "orphan count query": dialect.count.format(predicate=dialect.orphan),
-    }
-    measured = []
-    for name, text in queries.items():
-        rendered = render(text, backend.dialect, backend.names)
-        times, found = await timed(lambda: backend.records(rendered), repeat)
-        measured.append((name, times, next(iter(found[0].values()))))
-    rule_times, finding = await timed(lambda: measure(backend, "orphaned_relationships"), repeat)
-    return [*measured, ("rule with sample", rule_times, finding.value)]
-
-
-async def bench_sqlite(rows: int, orphans: int, repeat: int, folder: Path) -> tuple[float, list]:
-    start = time.perf_counter()
-    path = write_sqlite(folder / "graph.db", graph_rows(rows, orphans))
-    load_s = time.perf_counter() - start
-    async with SQLiteProbe(path, timeout_s=600) as probe:
-        return load_s, await compare(SQLiteGraph(probe), repeat)
-
-
-async def bench_neo4j(uri: str, rows: int, orphans: int, repeat: int, shared: bool) -> tuple[float, list]:
+async def bench_neo4j(uri: str, rows: int, orphans: int, repeat: int, shared: bool) -> list[tuple[str, float, float, Any]]:
     """Load under labels of its own; on a shared server, delete them afterwards."""
+    import neo4j
+
     tag = uuid.uuid4().hex[:8]
     names = GraphNames(f"BenchEntity_{tag}", f"BENCH_{tag}", f"BenchDocument_{tag}")
-    async with neo4j.AsyncGraphDatabase.driver(uri, auth=None, notifications_min_severity="OFF") as driver:
-        start = time.perf_counter()
+    async with neo4j.AsyncGraphDatabase.driver(uri, auth=None, notifications_min_severity="OFF") as loader:
         try:
-            await write_neo4j(driver, graph_rows(rows, orphans), names)
-            load_s = time.perf_counter() - start
-            async with Neo4jGraph(uri, names=names, query_timeout_s=600) as graph:
-                return load_s, await compare(graph, repeat)
+            await write_neo4j(loader, graph_rows(rows, orphans), names)
+            measured = []
+            with neo4j.GraphDatabase.driver(uri, auth=None, notifications_min_severity="OFF") as driver:
+                driver.verify_connectivity()
+                async with Neo4jGraph(uri, names=names, query_timeout_s=600) as graph:
+                    for rule, params, bare, bound in neo4j_cases(names):
+                        spec = make_rule(rule, params)
+
+                        async def straight(text: str = bare, values: dict = bound) -> Any:
+                            return driver.execute_query(text, values, routing_=neo4j.RoutingControl.READ)
+
+                        rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, graph), straight, repeat)
+                        measured.append((rule, rule_ms, bare_ms, outcome.value))
+            return measured
         finally:
             if shared:
-                await clear_neo4j(driver, names)
+                await clear_neo4j(loader, names)
 
 
-def table(rows: int, orphans: int, results: dict[str, tuple[float, list]]) -> str:
-    lines = [
-        f"orphan check on {rows:,} relationships ({rows // 10:,} entities, {orphans} orphans seeded)",
-        f"{'store':<8}{'query':<26}{'best ms':>10}{'median ms':>12}{'vs count(*)':>13}{'result':>10}{'load s':>9}",
-    ]
-    for store, (load_s, measured) in results.items():
-        base = min(measured[0][1])
-        for name, times, value in measured:
-            lines.append(f"{store:<8}{name:<26}{min(times):>10.1f}{statistics.median(times):>12.1f}"
-                         f"{min(times) / base:>12.1f}x{value:>10}{load_s:>9.1f}")
+def table(title: str, measured: list[tuple[str, float, float, Any]]) -> str:
+    lines = [title, f"{'rule':<26}{'rule ms':>10}{'bare ms':>10}{'ratio':>8}{'value':>12}"]
+    for name, rule_ms, bare_ms, value in measured:
+        shown = f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:g}"
+        lines.append(f"{name:<26}{rule_ms:>10.1f}{bare_ms:>10.1f}{rule_ms / bare_ms:>7.2f}x{shown:>12}")
+    total_rule, total_bare = sum(m[1] for m in measured), sum(m[2] for m in measured)
+    lines.append(f"{'all together':<26}{total_rule:>10.1f}{total_bare:>10.1f}{total_rule / total_bare:>7.2f}x")
     return "\n".join(lines)
 
 
@@ -136,32 +246,40 @@ def start_neo4j() -> Any:
 
 
 async def main(args: argparse.Namespace) -> None:
-    results: dict[str, tuple[float, list]] = {}
     if "sqlite" in args.stores:
-        with tempfile.TemporaryDirectory(prefix="prodready-bench-") as folder:
-            results["sqlite"] = await bench_sqlite(args.rows, args.orphans, args.repeat, Path(folder))
-        print(table(args.rows, args.orphans, results), file=sys.stderr)
+        for label, offenders in (("few", args.few), ("many", args.many)):
+            if label not in args.sets:
+                continue
+            with tempfile.TemporaryDirectory(prefix="prodready-bench-") as folder:
+                start = time.perf_counter()
+                path = build(Path(folder) / "items.db", args.rows, offenders)
+                write_sqlite(path, graph_rows(args.rows, offenders))
+                built = time.perf_counter() - start
+                measured = await bench_sqlite(path, args.repeat)
+            print(table(f"SQLite, {args.rows:,} rows, {offenders:,} offenders ({label}); median of {args.repeat}, "
+                        f"built in {built:.0f} s", measured), flush=True)
+            print(flush=True)
     if "neo4j" in args.stores:
-        results["neo4j"] = await bench_neo4j_server(args)
-    print(table(args.rows, args.orphans, results))
-
-
-async def bench_neo4j_server(args: argparse.Namespace) -> tuple[float, list]:
-    """On the server PRODREADY_NEO4J_URI names, or on one started for the run."""
-    shared = os.environ.get("PRODREADY_NEO4J_URI")
-    server = None if shared else start_neo4j()
-    try:
-        return await bench_neo4j(shared or server.uri, args.rows, args.orphans, args.repeat, bool(shared))
-    finally:
-        if server is not None:
-            server.stop()
+        shared = os.environ.get("PRODREADY_NEO4J_URI")
+        server = None if shared else start_neo4j()
+        try:
+            measured = await bench_neo4j(shared or server.uri, args.graph_rows, args.few, args.repeat, bool(shared))
+        finally:
+            if server is not None:
+                server.stop()
+        print(table(f"Neo4j, {args.graph_rows:,} relationships, {args.few} orphans; median of {args.repeat}",
+                    measured), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="relationships (default 1,000,000)")
-    parser.add_argument("--orphans", type=int, default=10, help="relationships to a missing entity (default 10)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per query, after one warm-up (default 3)")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="SQLite rows per table (default 1,000,000)")
+    parser.add_argument("--few", type=int, default=10, help="offenders in the 'few' database (default 10)")
+    parser.add_argument("--many", type=int, default=100_000, help="offenders in the 'many' database (default 100,000)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of rule and bare, after a warm-up (default 5)")
+    parser.add_argument("--sets", nargs="+", choices=("few", "many"), default=("few", "many"),
+                        help="SQLite databases to measure (default both)")
+    parser.add_argument("--graph-rows", type=int, default=100_000, help="Neo4j relationships (default 100,000)")
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "neo4j"), default=("sqlite", "neo4j"),
                         help="stores to measure (default both)")
     asyncio.run(main(parser.parse_args()))

@@ -12,9 +12,10 @@ import neo4j
 import pytest
 
 from pytest_prodready.checks.assertions import Consistency
-from pytest_prodready.checks.graph import GRAPH_RULES, GraphError, Neo4jGraph, quote_label
+from pytest_prodready.checks.graph import GRAPH_RULES, GraphError, GraphNames, Neo4jGraph, quote_label
 from pytest_prodready.checks.rules import make_rule
 from pytest_prodready.checks.runner import CheckError, run_rule
+from pytest_prodready.checks.stores import Neo4jStore, OpenGraphs
 from pytest_prodready.datasets.loaders import stub_label
 
 pytestmark = pytest.mark.asyncio
@@ -99,3 +100,71 @@ async def test_a_query_past_its_timeout_is_stopped_by_the_server(neo4j_uri):
 async def test_an_unreachable_server_is_a_check_error_naming_it():
     with pytest.raises(CheckError, match=r"cannot connect to Neo4j at bolt://127\.0\.0\.1:9"):
         await measure("orphaned_relationships", Neo4jGraph("bolt://127.0.0.1:9", connection_timeout_s=2))
+
+
+async def test_graph_labels_lists_each_label_or_type_with_no_data(neo4j_graphs, clean_graph_data):
+    graph = await neo4j_graphs.load(clean_graph_data)
+    names = graph.names
+    assert (await measure("graph_labels", graph, labels=[names.entities], types=[names.relationships])).passed
+    missing = await measure("graph_labels", graph, labels=[names.entities, names.entities + "s"],
+                            types=[names.relationships.lower()])
+    assert missing.value == 2
+    assert missing.sample == ({"missing": f"label {names.entities}s"}, {"missing": f"type {names.relationships.lower()}"})
+
+
+async def test_property_exists_on_nodes_with_a_sample_and_a_misspelling_refused(neo4j_graphs, neo4j_uri,
+                                                                                 clean_graph_data):
+    graph = await neo4j_graphs.load(clean_graph_data)
+    label = graph.names.entities
+    assert (await measure("graph_property_exists", graph, label=label, properties=["name", "semantic_id"])).passed
+    async with neo4j.AsyncGraphDatabase.driver(neo4j_uri, auth=None) as driver:
+        await driver.execute_query(f"MATCH (e:{quote_label(label)}) WHERE e.id IN [4, 5] REMOVE e.name")
+    missing = await measure("graph_property_exists", graph, label=label, properties=["name", "semantic_id"])
+    assert missing.value == 2 and sorted(row["id"] for row in missing.sample) == [4, 5]
+    assert missing.sample[0]["name"] is None
+    with pytest.raises(CheckError, match=r"key 'properties': no property 'nmae' in the graph \(did you mean 'name'\?\)"):
+        await measure("graph_property_exists", graph, label=label, properties=["nmae"])
+
+
+async def test_unique_properties_count_groups_and_a_misspelled_label_is_refused(neo4j_graphs, clean_graph_data,
+                                                                               faults_graph_data):
+    clean, faults = await neo4j_graphs.load(clean_graph_data), await neo4j_graphs.load(faults_graph_data)
+    assert (await measure("graph_unique", clean, label=clean.names.entities, properties="semantic_id")).passed
+    duplicated = await measure("graph_unique", faults, label=faults.names.entities, properties="semantic_id")
+    assert duplicated.value == faults_graph_data.expected["duplicate_semantic_ids"]
+    assert duplicated.sample[0]["copies"] == 2 and duplicated.sample[0]["semantic_id"].startswith("ent:")
+    misspelled = faults.names.entities.replace("Entity", "Entiti")
+    with pytest.raises(CheckError, match=rf"key 'label': no label '{misspelled}' in the graph \(did you mean "
+                                         rf"'{faults.names.entities}'\?\)"):
+        await measure("graph_unique", faults, label=misspelled, properties="semantic_id")
+
+
+async def test_allowed_values_on_relationships_and_a_misspelled_type_is_refused(neo4j_graphs, clean_graph_data):
+    graph = await neo4j_graphs.load(clean_graph_data)
+    kind = graph.names.relationships
+    assert (await measure("graph_allowed_values", graph, type=kind, property="type",
+                          values=["owns", "uses", "mentions", "depends_on"])).passed
+    off = await measure("graph_allowed_values", graph, type=kind, property="type", values=["owns", "uses", "mentions"])
+    assert off.value == 66 and {row["type"] for row in off.sample} == {"depends_on"} and len(off.sample) == 10
+    with pytest.raises(CheckError, match=r"key 'type': no relationship type 'RELATE"):
+        await measure("graph_allowed_values", graph, type=kind.replace("RELATES", "RELATE"), property="type",
+                      values=["owns"])
+
+
+async def test_a_seed_rule_on_a_misspelled_label_is_refused_not_passed(neo4j_graphs, clean_graph_data):
+    graph = await neo4j_graphs.load(clean_graph_data)
+    wrong = Neo4jGraph(graph.uri, names=GraphNames(graph.names.entities + "x", graph.names.relationships,
+                                                   graph.names.documents))
+    with pytest.raises(CheckError, match=r"key 'names.entities': no label 'Entity_\w+x' in the graph \(did you mean"):
+        await measure("orphaned_relationships", wrong)
+
+
+async def test_one_driver_per_store_for_the_run(neo4j_uri):
+    graphs = OpenGraphs()
+    store = Neo4jStore("graph", neo4j_uri)
+    try:
+        first = await graphs.graph(store)
+        assert await graphs.graph(Neo4jStore("graph", neo4j_uri)) is first and first.is_open
+    finally:
+        graphs.close()
+    assert not first.is_open

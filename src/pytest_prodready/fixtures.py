@@ -110,7 +110,9 @@ def readiness_figures(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings) -> Consistency:
+def consistency(
+    request: pytest.FixtureRequest, readiness_figures: dict[str, Any], prodready_settings: Settings
+) -> Consistency:
     """Data-consistency rules as assertions: ``await consistency.assert_no_orphans(db, child=..., parent=...)``.
 
     ``assert_integrity``, ``assert_foreign_keys``, ``assert_tables``,
@@ -120,10 +122,13 @@ def consistency(readiness_figures: dict[str, Any], prodready_settings: Settings)
     ``assert_counts_match(a, b, tolerance=0.05)`` across two stores.  A
     missed threshold fails with the rule, its value and a sample of the
     offending rows; every outcome is added to this case's report figures.
+    Any rule kind runs with ``assert_rule(db, "allowed_values", table=..., ...)``.
+    A Neo4j URI is connected once per run, shared with the rule files' rules.
     """
     from .checks.assertions import Consistency
+    from .rule_items import open_graphs
 
-    return Consistency(readiness_figures, timeouts=prodready_settings.timeouts)
+    return Consistency(readiness_figures, timeouts=prodready_settings.timeouts, graphs=open_graphs(request.config))
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 pytest collects a ``prodready.toml`` wherever it looks, and a pyproject.toml
 that declares ``[tool.prodready.consistency]``.  A run whose arguments come
 from ``testpaths`` never visits the rootdir's pyproject.toml, so its rules are
-added to the run's arguments.  A mistake in a rule file is a usage error
-(exit 4) of one line that names the file, the rule and the key.
+added to the run's arguments.  A mistake in a rule file (a bad key, or a
+table, column, label or property its store lacks) is a usage error of one
+line that names the file, the rule and the key: exit 4, before any rule runs.
+A Neo4j store is connected once per run and shared by its rules.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any, Coroutine, Iterator, TypeVar
 
 import pytest
 
+from .checks.preflight import prepare
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.runner import CheckError, run_rule
+from .checks.stores import Neo4jStore, OpenGraphs, StoreError
 from . import case_warnings, systems
 from .readiness_case import INFO_KEY, figures
 from .session import settings_of
@@ -27,6 +31,13 @@ from .session import settings_of
 RULE_FILE_ERRORS_KEY = pytest.StashKey[list[str]]()
 
 T = TypeVar("T")
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be collected; shown as its one-line message."""
+
+
+OPEN_GRAPHS_KEY = pytest.StashKey["OpenGraphs"]()  # the run's Neo4j drivers, one per store
 
 
 class RuleFailed(Exception):
@@ -52,24 +63,41 @@ def add_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
         config.args.append(str(pyproject))
 
 
+def open_graphs(config: pytest.Config) -> OpenGraphs:
+    """The run's Neo4j drivers, one per store, closed when the run ends."""
+    if OPEN_GRAPHS_KEY not in config.stash:
+        graphs = config.stash[OPEN_GRAPHS_KEY] = OpenGraphs()
+        config.add_cleanup(graphs.close)
+    return config.stash[OPEN_GRAPHS_KEY]
+
+
 class RuleFile(pytest.File):
     """A pyproject.toml or prodready.toml holding consistency rules.
 
     A mistake in the file is a usage error, as one in ``[tool.prodready]`` is:
     it is noted here and raised, one line, once collection ends
-    (:func:`raise_rule_file_errors`); raised here, pytest would call it a
-    collection error and exit 2, "interrupted".
+    (:func:`raise_rule_file_errors`, exit 4).  It is also raised here as a
+    collection error: an xdist worker's collection errors are what its
+    controller shows, so the mistake is never lost.
     """
 
     def collect(self) -> Iterator["RuleItem"]:
         settings = settings_of(self.config)
         try:
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
+            prepared = _run(prepare(book, open_graphs(self.config)))
         except RuleError as exc:
+            # Serially the run ends as a usage error (raise_rule_file_errors); an xdist worker's collection
+            # error is what its controller shows, so the error is raised here too, never lost.
             self.config.stash.setdefault(RULE_FILE_ERRORS_KEY, []).append(str(exc))
-            return
-        for spec in book.rules:
-            yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book)
+            raise RuleFileError(str(exc)) from None
+        for spec, declared_as in prepared:
+            yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book, declared_as=declared_as)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, RuleFileError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
 
 
 def check_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
@@ -97,18 +125,16 @@ def raise_rule_file_errors(config: pytest.Config) -> None:
 class RuleItem(pytest.Item):
     """One consistency rule, counted in the verdict under ``consistency / <rule name>``."""
 
-    def __init__(self, *, spec: RuleSpec, book: RuleBook, **kwargs: Any) -> None:
+    def __init__(self, *, spec: RuleSpec, book: RuleBook, declared_as: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.book = book
+        self.declared_as = declared_as
         self.add_marker(pytest.mark.consistency(rule=spec.name, severity=spec.severity))
 
     def runtest(self) -> None:
-        source, compare_to = self.book.sources(self.spec)
-        case = figures(self)
-        systems.note(case, *(systems.describe_store(s) for s in (source, compare_to) if s is not None))
-        outcome: Outcome = _run(run_rule(self.spec, source, compare_to))
-        case.setdefault("consistency", []).append(outcome.to_figures())
+        outcome: Outcome = _run(self._measure())
+        figures(self).setdefault("consistency", []).append(outcome.to_figures())
         if outcome.passed:
             return
         if self.stash[INFO_KEY]["severity"] == "warn":
@@ -116,6 +142,18 @@ class RuleItem(pytest.Item):
             warnings.warn(ConsistencyWarning(outcome.message), stacklevel=1)
             return
         raise RuleFailed(outcome.message)
+
+    async def _measure(self) -> Outcome:
+        """The rule on its stores, a Neo4j one through the run's shared driver."""
+        graphs = open_graphs(self.config)
+        stores = [store for store in self.book.sources(self.spec, self.declared_as) if store is not None]
+        systems.note(figures(self), *(systems.describe_store(store) for store in stores))
+        try:
+            source, compare_to = [await graphs.graph(store) if isinstance(store, Neo4jStore) else store
+                                  for store in self.book.sources(self.spec, self.declared_as)]
+        except StoreError as exc:
+            raise CheckError(f"{self.spec.name}: cannot run: {exc}") from None
+        return await run_rule(self.spec, source, compare_to)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, (RuleFailed, CheckError)):

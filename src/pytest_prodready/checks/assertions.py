@@ -7,6 +7,10 @@ rule's message when the rule misses its threshold::
     await consistency.assert_no_orphans(db, child="tasks.session_id", parent="sessions.id")
     await consistency.assert_graph(neo4j_uri)                      # seed 001's five metrics
     await consistency.assert_counts_match(old_store, new_store, tolerance=0.05)
+    await consistency.assert_rule(db, "allowed_values", table="tasks", column="status", values=["open", "done"])
+
+Every kind a rule file declares runs through :meth:`Consistency.assert_rule`
+with the same keys.
 
 A store is a path, an open probe (``sqlite_db``), the application's aiosqlite
 connection, a ``bolt://`` URI, or a graph backend
@@ -26,23 +30,29 @@ from .. import systems
 from ..usage import UsageMistake
 from .rules import Outcome, RuleError, make_rule
 from .runner import run_rule
-from .stores import is_neo4j_uri
+from .stores import Neo4jStore, OpenGraphs, is_neo4j_uri
 
 
 class Consistency:
     """Rule assertions whose outcomes land in ``figures['consistency']`` of the current case."""
 
     def __init__(
-        self, figures: MutableMapping[str, Any], sample: int = DEFAULT_SAMPLE, timeouts: Timeouts = DEFAULT_TIMEOUTS
+        self, figures: MutableMapping[str, Any], sample: int = DEFAULT_SAMPLE, timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        graphs: OpenGraphs | None = None,
     ) -> None:
         self.figures = figures
         self.sample = sample
         self.timeouts = timeouts
+        self.graphs = graphs
 
-    def bounded(self, source: Any) -> Any:
-        """A bare Neo4j URI becomes a graph held to the run's connect and query timeouts."""
+    async def bounded(self, source: Any) -> Any:
+        """A bare Neo4j URI becomes a graph held to the run's connect and query timeouts (shared for the run)."""
         if not is_neo4j_uri(source):
             return source
+        if self.graphs is not None:
+            store = Neo4jStore(source, source, connection_timeout_s=self.timeouts.connect_s,
+                               query_timeout_s=self.timeouts.query_s)
+            return await self.graphs.graph(store)
         return Neo4jGraph(source, connection_timeout_s=self.timeouts.connect_s, query_timeout_s=self.timeouts.query_s)
 
     async def check(self, source: Any, check: str, *, name: str | None = None, threshold: str | None = None,
@@ -55,7 +65,7 @@ class Consistency:
         except RuleError as exc:  # the test's own call is wrong, not the data
             raise UsageMistake(f"consistency: {exc}") from None
         systems.note(self.figures, *(systems.describe_store(s) for s in (source, compare_to) if s is not None))
-        outcome = await run_rule(spec, self.bounded(source), self.bounded(compare_to))
+        outcome = await run_rule(spec, await self.bounded(source), await self.bounded(compare_to))
         self.figures.setdefault("consistency", []).append(outcome.to_figures())
         return outcome
 

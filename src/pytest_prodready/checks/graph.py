@@ -17,7 +17,8 @@ changed per store, see :class:`GraphNames`)::
 Definitions, identical on both stores unless said otherwise:
 
 - **orphaned relationship**: on SQLite, a relationships row whose source_id or
-  target_id is NULL or matches no entities row (an anti-join).  A Neo4j relationship
+  target_id is NULL or matches no entities row (an anti-join; ``entities.id``
+  is the INTEGER PRIMARY KEY, never NULL, so SQLite probes it by rowid).  A Neo4j relationship
   cannot dangle, so there it is one whose start or end node is not a live
   entity: it lacks the entity label, has no ``id``, or has ``deleted = true``
   (what a migration leaves when it MERGEs an endpoint it never loaded).
@@ -42,7 +43,7 @@ import asyncio
 import warnings
 from dataclasses import dataclass
 from string import Template
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol
 
 from ..report.redaction import redact
 from .finding import DEFAULT_SAMPLE, Finding
@@ -113,8 +114,7 @@ _RELATIONSHIP_COLUMNS = ("id", "source_id", "target_id", "type", "confidence", "
 DIALECTS = {
     "sql": Dialect(
         orphan="(r.source_id IS NULL OR r.target_id IS NULL "
-        "OR r.source_id NOT IN (SELECT id FROM $entities WHERE id IS NOT NULL) "
-        "OR r.target_id NOT IN (SELECT id FROM $entities WHERE id IS NOT NULL))",
+        "OR r.source_id NOT IN (SELECT id FROM $entities) OR r.target_id NOT IN (SELECT id FROM $entities))",
         no_evidence=_SQL_NO_EVIDENCE,
         bad_confidence="(typeof(r.confidence) NOT IN ('integer', 'real') OR r.confidence NOT BETWEEN 0 AND 1 "
         f"OR (r.confidence >= 0.8 AND {_SQL_NO_EVIDENCE}))",
@@ -246,9 +246,13 @@ class Neo4jGraph:
     """The graph rules on a Neo4j server through the official driver, in read transactions only.
 
     The driver is imported here, when a Neo4j store is used, not when the
-    plugin loads.  ``connection_timeout_s`` bounds connecting and acquiring a
-    connection (and retries); ``query_timeout_s`` is each transaction's timeout,
-    enforced by the server.
+    plugin loads.  It is the synchronous driver, run in a worker thread: it
+    belongs to no event loop, so one open graph serves every rule of a run
+    (each rule item runs on its own loop), and its sockets get TCP_NODELAY,
+    which the async driver's lack (neo4j 6.4: each small query then waits on
+    Nagle's algorithm).  ``connection_timeout_s`` bounds connecting and
+    acquiring a connection (and retries); ``query_timeout_s`` is each
+    transaction's timeout, enforced by the server.
     """
 
     dialect = "cypher"
@@ -271,6 +275,7 @@ class Neo4jGraph:
         self.query_timeout_s = query_timeout_s
         self.label = f"neo4j {redact(uri)}"
         self._driver: Any = None
+        self._catalog: Any = None
 
     async def open(self) -> "Neo4jGraph":
         """Connect and prove the server answers, within the connection timeout."""
@@ -285,7 +290,7 @@ class Neo4jGraph:
         try:  # the driver is built inside the try: a malformed URI (with its password) is a one-line error too
             with warnings.catch_warnings():  # the driver's warnings quote the whole URI, password included
                 warnings.simplefilter("ignore")
-                self._driver = neo4j.AsyncGraphDatabase.driver(
+                self._driver = neo4j.GraphDatabase.driver(
                     self.uri,
                     auth=self.auth,
                     connection_timeout=self.connection_timeout_s,
@@ -293,10 +298,10 @@ class Neo4jGraph:
                     max_transaction_retry_time=self.connection_timeout_s,
                     notifications_min_severity="OFF",
                 )
-            await asyncio.wait_for(self._driver.verify_connectivity(), self.connection_timeout_s * 2)
+            await asyncio.wait_for(asyncio.to_thread(self._driver.verify_connectivity), self.connection_timeout_s * 2)
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError, ValueError,
                 asyncio.TimeoutError) as exc:
-            await self.close()
+            self.close_now()
             detail = redact(f"{self.uri}: {_one_line(exc) or 'timed out'}")
             raise GraphError(f"cannot connect to Neo4j at {detail}") from None
         return self
@@ -307,8 +312,13 @@ class Neo4jGraph:
 
     async def close(self) -> None:
         if self._driver is not None:
-            await self._driver.close()
-            self._driver = None
+            await asyncio.to_thread(self.close_now)
+
+    def close_now(self) -> None:
+        """Close from synchronous code (a pytest cleanup): the sync driver needs no event loop."""
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            driver.close()
 
     async def __aenter__(self) -> "Neo4jGraph":
         return await self.open()
@@ -316,23 +326,37 @@ class Neo4jGraph:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def records(self, text: str, limit: int | None = None) -> list[dict[str, Any]]:
-        import neo4j
-
+    async def records(self, text: str, limit: int | None = None,
+                      params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         if self._driver is None:
             raise GraphError("Neo4j graph is not open")
-        params = {} if limit is None else {"limit": limit}
+        bound = dict(params or {})
+        if limit is not None:
+            bound["limit"] = limit
+        return await asyncio.to_thread(self._read, text, bound)
+
+    def _read(self, text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        import neo4j
 
         @neo4j.unit_of_work(timeout=self.query_timeout_s)
-        async def read(tx: Any) -> list[dict[str, Any]]:
-            result = await tx.run(text, params)
-            return [record.data() async for record in result]
+        def read(tx: Any) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(text, params)]
 
         try:
-            async with self._driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
-                return await session.execute_read(read)
+            with self._driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(read)
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError) as exc:
             raise GraphError(f"Neo4j at {self.uri}: {_one_line(exc)}") from exc
+
+    async def catalog(self) -> Any:
+        """Labels, relationship types and property keys, read once per open graph."""
+        from .catalog import GRAPH_CATALOG_QUERY, GraphCatalog
+
+        if self._catalog is None:
+            (row,) = await self.records(GRAPH_CATALOG_QUERY)
+            self._catalog = GraphCatalog(frozenset(row["labels"]), frozenset(row["types"]),
+                                         frozenset(row["properties"]))
+        return self._catalog
 
 
 def _one_line(exc: BaseException) -> str:

@@ -52,10 +52,14 @@ class RuleBook:
     stores: Mapping[str, Store]
     rules: tuple[RuleSpec, ...]
     placement: Mapping[str, tuple[str, str | None]]
+    where: str = ""
 
-    def sources(self, spec: RuleSpec) -> tuple[Store, Store | None]:
-        """The store a rule reads and, for parity rules, the one it compares against."""
-        store, compare_to = self.placement[spec.name]
+    def sources(self, spec: RuleSpec, declared_as: str | None = None) -> tuple[Store, Store | None]:
+        """The store a rule reads and, for parity rules, the one it compares against.
+
+        ``declared_as`` is the file's rule a generated one (a declared foreign key) came from.
+        """
+        store, compare_to = self.placement[declared_as or spec.name]
         return self.stores[store], self.stores[compare_to] if compare_to else None
 
 
@@ -97,7 +101,7 @@ def load(path: Path, shown: str, default_sqlite: Path | None = None, timeouts: T
     stores = _stores(_section(table, "stores", where), where, path.parent, default_sqlite, timeouts)
     rules = tuple(parse_rule(name, rule, where) for name, rule in _section(table, "rules", where).items())
     placement = {spec.name: _place(spec, stores, where) for spec in rules}
-    return RuleBook(path, stores, rules, placement)
+    return RuleBook(path, stores, rules, placement, where)
 
 
 def _section(table: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -133,6 +137,8 @@ def _place(spec: RuleSpec, stores: Mapping[str, Store], where: str) -> tuple[str
     name = spec.store or next(iter(stores))
     if spec.kind == "sqlite" and stores[name].kind != "sqlite":
         raise RuleError(f"{here}: key 'store': check {spec.check!r} reads SQLite, store {name!r} is Neo4j")
+    if spec.kind == "neo4j" and stores[name].kind != "neo4j":
+        raise RuleError(f"{here}: key 'store': check {spec.check!r} reads Neo4j, store {name!r} is SQLite")
     compare_to = spec.params.get("compare_to")
     if compare_to is not None and compare_to not in stores:
         raise RuleError(f"{here}: key 'compare_to': unknown store {compare_to!r}{suggest(compare_to, stores)} "

@@ -79,8 +79,31 @@ def parse_threshold(text: Any, where: str) -> Threshold:
 
 
 @dataclass(frozen=True)
+class Between:
+    """``min .. max``: a value (a row count) must lie within both bounds."""
+
+    low: float
+    high: float
+
+    def holds(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def breach(self, value: float, unit: str = "") -> str:
+        side = f"< {number(self.low)}" if value < self.low else f"> {number(self.high)}"
+        return f"{number(value)}{unit} {side}{unit}"
+
+    def __str__(self) -> str:
+        return f"between {number(self.low)} and {number(self.high)}"
+
+
+@dataclass(frozen=True)
 class CheckType:
-    """A kind of check: which store it needs, its parameters and its shipped threshold."""
+    """A kind of check: which store it needs, its parameters and its shipped threshold.
+
+    ``kind`` is ``sqlite``, ``neo4j``, ``graph`` (either store, through a
+    graph backend) or ``parity``.  ``derive`` builds the threshold from the
+    rule's own keys (``max_age``, ``min`` / ``max``) when it gives none.
+    """
 
     name: str
     kind: str
@@ -90,6 +113,7 @@ class CheckType:
     required: tuple[str, ...] = ()
     one_of: tuple[str, ...] = ()
     unit: str = ""
+    derive: Callable[[Mapping[str, Any], str], "Threshold | Between | None"] | None = None
 
 
 _TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -97,11 +121,39 @@ _TEXTS: dict[str, Any] = {"anyOf": [_TEXT, {"type": "array", "items": _TEXT, "mi
 _TEXT_LIST: dict[str, Any] = {"type": "array", "items": _TEXT, "minItems": 1}
 _COLUMN: dict[str, Any] = {"type": "string", "pattern": r"^[^.]+\.[^.]+$"}
 _NUMBER: dict[str, Any] = {"type": "number"}
+_COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
+_FLAG: dict[str, Any] = {"type": "boolean"}
+_VALUES: dict[str, Any] = {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1}
+_NAMED_TEXT: dict[str, Any] = {"type": "object", "minProperties": 1, "additionalProperties": _TEXT}
 _PRAGMA_VALUES: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
     "additionalProperties": {"type": ["string", "integer", "boolean"]},
 }
+_WHERE = {"where": _TEXT}
+_TABLE_COLUMN = {"table": _TEXT, "column": _TEXT, **_WHERE}
+_NODES = {"label": _TEXT, "type": _TEXT}
+
+
+def _freshness(params: Mapping[str, Any], here: str) -> Threshold:
+    from ..load.thresholds import ThresholdError, parse_duration
+
+    try:
+        return Threshold("<=", parse_duration(params["max_age"], f"{here}: key 'max_age'"))
+    except ThresholdError as exc:
+        raise RuleError(str(exc)) from None
+
+
+def _row_count(params: Mapping[str, Any], here: str) -> Threshold | Between | None:
+    low, high = params.get("min"), params.get("max")
+    if low is not None and high is not None:
+        if low > high:
+            raise RuleError(f"{here}: key 'min': {low} is above max {high}")
+        return Between(low, high)
+    if low is None and high is None:
+        return None
+    return Threshold(">=", low) if low is not None else Threshold("<=", high)
+
 
 CHECKS: dict[str, CheckType] = {
     check.name: check
@@ -110,20 +162,51 @@ CHECKS: dict[str, CheckType] = {
         CheckType("quick_check", "sqlite", "== 0", "problems PRAGMA quick_check reports"),
         CheckType("foreign_key_check", "sqlite", "== 0", "PRAGMA foreign_key_check violations, per table",
                   {"table": _TEXT}),
-        CheckType("tables", "sqlite", "== 0", "expected tables that are missing", {"expect": _TEXT_LIST}, ("expect",)),
+        CheckType("tables", "sqlite", "== 0", "expected tables missing (with exact, unexpected ones too)",
+                  {"expect": _TEXT_LIST, "exact": _FLAG}, ("expect",)),
         CheckType("indexes", "sqlite", "== 0", "expected indexes that are missing",
                   {"expect": _TEXT_LIST}, ("expect",)),
         CheckType("pragmas", "sqlite", "== 0", "pragmas whose value differs from the expected one",
                   {"expect": _PRAGMA_VALUES}, ("expect",)),
         CheckType("orphans", "sqlite", "== 0", "child rows whose parent row is missing",
-                  {"child": _COLUMN, "parent": _COLUMN}, ("child", "parent")),
+                  {"child": _COLUMN, "parent": _COLUMN, **_WHERE}, ("child", "parent")),
+        CheckType("declared_foreign_keys", "sqlite", "== 0",
+                  "one orphans rule per foreign key the schema declares (PRAGMA foreign_key_list)",
+                  {"tables": _TEXT_LIST}),
         CheckType("duplicates", "sqlite", "== 0", "groups of rows sharing a key",
-                  {"table": _TEXT, "columns": _TEXTS}, ("table", "columns")),
+                  {"table": _TEXT, "columns": _TEXTS, **_WHERE}, ("table", "columns")),
         CheckType("nulls", "sqlite", "== 0", "rows with a NULL (or, with blank, empty) value",
-                  {"table": _TEXT, "columns": _TEXTS, "blank": {"type": "boolean"}}, ("table", "columns")),
+                  {"table": _TEXT, "columns": _TEXTS, "blank": _FLAG, **_WHERE}, ("table", "columns")),
         CheckType("range", "sqlite", "== 0", "rows whose value lies outside [min, max]",
-                  {"table": _TEXT, "column": _TEXT, "min": _NUMBER, "max": _NUMBER}, ("table", "column"),
-                  one_of=("min", "max")),
+                  {**_TABLE_COLUMN, "min": _NUMBER, "max": _NUMBER}, ("table", "column"), one_of=("min", "max")),
+        CheckType("allowed_values", "sqlite", "== 0", "rows whose non-NULL value is not one of the listed values",
+                  {**_TABLE_COLUMN, "values": _VALUES}, ("table", "column", "values")),
+        CheckType("json_valid", "sqlite", "== 0", "rows whose non-NULL text is not JSON (or fails a JSON Schema)",
+                  {**_TABLE_COLUMN, "schema": {"type": "object"}}, ("table", "column")),
+        CheckType("pattern", "sqlite", "== 0", "rows whose non-NULL value the regular expression does not match",
+                  {**_TABLE_COLUMN, "regex": _TEXT}, ("table", "column", "regex")),
+        CheckType("row_condition", "sqlite", "== 0", "rows where a SQL condition over the row is false",
+                  {"table": _TEXT, "condition": _TEXT, **_WHERE}, ("table", "condition")),
+        CheckType("failed_rows", "sqlite", "== 0", "rows a read-only SELECT returns", {"query": _TEXT}, ("query",)),
+        CheckType("freshness", "sqlite", "<= 0", "age in seconds of the newest timestamp",
+                  {**_TABLE_COLUMN, "max_age": {"type": ["string", "integer"]}}, ("table", "column", "max_age"),
+                  unit=" s", derive=_freshness),
+        CheckType("row_count", "sqlite", "> 0", "rows in the table (within min and max)",
+                  {"table": _TEXT, "min": _COUNT, "max": _COUNT, **_WHERE}, ("table",), derive=_row_count),
+        CheckType("table_schema", "sqlite", "== 0", "columns missing, of another declared type or (exact) unexpected",
+                  {"table": _TEXT, "columns": _NAMED_TEXT, "exact": _FLAG}, ("table", "columns")),
+        CheckType("index_definitions", "sqlite", "== 0", "indexes missing, defined otherwise or (exact) unexpected",
+                  {"expect": _NAMED_TEXT, "exact": _FLAG}, ("expect",)),
+        CheckType("query_plan", "sqlite", "== 0", "named queries that scan a table or build a temp B-tree",
+                  {"queries": _NAMED_TEXT}, ("queries",)),
+        CheckType("graph_labels", "neo4j", "== 0", "labels and relationship types with no node or relationship",
+                  {"labels": _TEXT_LIST, "types": _TEXT_LIST}, one_of=("labels", "types")),
+        CheckType("graph_property_exists", "neo4j", "== 0", "nodes (or relationships) lacking a property",
+                  {**_NODES, "properties": _TEXTS}, ("properties",), one_of=("label", "type")),
+        CheckType("graph_unique", "neo4j", "== 0", "groups of nodes sharing the values of the properties",
+                  {"label": _TEXT, "properties": _TEXTS}, ("label", "properties")),
+        CheckType("graph_allowed_values", "neo4j", "== 0", "nodes (or relationships) whose property is not listed",
+                  {**_NODES, "property": _TEXT, "values": _VALUES}, ("property", "values"), one_of=("label", "type")),
         CheckType("orphaned_relationships", "graph", "== 0", "relationships whose endpoint is not a live entity"),
         CheckType("inconsistent_confidence", "graph", "< 5",
                   "relationships with confidence outside [0, 1] or >= 0.8 without evidence"),
@@ -149,7 +232,7 @@ class RuleSpec:
     name: str
     check: str
     params: Mapping[str, Any]
-    threshold: Threshold
+    threshold: Threshold | Between
     severity: str = "fail"
     store: str | None = None
     sample: int = DEFAULT_SAMPLE
@@ -184,11 +267,16 @@ def parse_rule(name: str, table: Any, where: str, *, file_pragmas_only: bool = T
     _validate_params(check, params, here)
     if file_pragmas_only and check.name == "pragmas":
         _reject_connection_pragmas(params["expect"], here)
+    derived = check.derive(params, here) if check.derive else None
+    if "threshold" in table or derived is None:
+        threshold: Threshold | Between = parse_threshold(table.get("threshold", check.threshold), here)
+    else:
+        threshold = derived
     return RuleSpec(
         name=name,
         check=check.name,
         params=params,
-        threshold=parse_threshold(table.get("threshold", check.threshold), here),
+        threshold=threshold,
         severity=_choice(table, "severity", SEVERITIES, "fail", here),
         store=_text(table, "store", here),
         sample=_sample(table, here),
@@ -231,6 +319,16 @@ def _validate_params(check: CheckType, params: Mapping[str, Any], here: str) -> 
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(check.params[key]).iter_errors(value))
         if error is not None:
             raise RuleError(f"{here}: key {key!r}: {error.message}")
+    if "regex" in params:
+        try:
+            re.compile(params["regex"])
+        except re.error as exc:
+            raise RuleError(f"{here}: key 'regex': not a regular expression: {exc}") from None
+    if "schema" in params:
+        try:
+            jsonschema.Draft202012Validator.check_schema(params["schema"])
+        except jsonschema.exceptions.SchemaError as exc:
+            raise RuleError(f"{here}: key 'schema': not a JSON Schema: {exc.message}") from None
 
 
 def _reject_connection_pragmas(expect: Mapping[str, Any], here: str) -> None:
@@ -272,7 +370,7 @@ class Outcome:
     check: str
     backend: str
     value: float
-    threshold: Threshold
+    threshold: Threshold | Between
     passed: bool
     severity: str = "fail"
     unit: str = ""

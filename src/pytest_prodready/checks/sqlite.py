@@ -3,9 +3,11 @@
 The probe never writes: it opens the file with ``mode=ro`` so pointing it at
 a production database cannot change a byte of it.  Each check is one query
 that SQLite executes; results come back as plain Python values.  The
-consistency checks (orphans, duplicates, nulls, ranges) are set-based (an
-anti-join or a GROUP BY): a sample bounded by ``LIMIT`` and, only when there
-are more offenders than it shows, the count; never a loop over rows in Python.
+consistency checks (orphans, duplicates, nulls, ranges and the rules in
+``table_rules``) are set-based (an anti-join or a GROUP BY) and read the table
+once for count and sample (see :meth:`SQLiteProbe.scan`); never a loop over
+rows in Python.  The connection is also ``PRAGMA query_only``, so even a
+rule's own SQL (``failed_rows``) cannot write.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _SWITCHES = {"on": 1, "off": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 async def _probe_settings(conn: aiosqlite.Connection) -> None:
     await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    await conn.execute("PRAGMA query_only = 1")  # even a rule's own SQL (failed_rows) cannot write
 
 
 class ProbeError(Exception):
@@ -109,6 +112,12 @@ class SQLiteProbe:
     def over(cls, connection: aiosqlite.Connection, label: str = "connection") -> "SQLiteProbe":
         """A probe on a connection the application opened, to see its own settings; close() leaves it open."""
         return cls(Path(label), connection=connection)
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise ProbeError("probe is not open")
+        return self._conn
 
     @property
     def label(self) -> str:
@@ -210,14 +219,64 @@ class SQLiteProbe:
                         limit: int = DEFAULT_SAMPLE) -> Finding:
         """The sample first, asking ``LIMIT n + 1`` rows: n or fewer are every offender.
 
-        So a clean or nearly clean table costs one pass; the count query runs
-        only when there are more offenders than the sample shows.
+        For queries :meth:`scan` cannot resume (a user's SELECT): the count
+        query runs only when there are more offenders than the sample shows.
         """
         sample = await self.records(f"{sample_sql} LIMIT ?", (*params, limit + 1)) if limit else []
         if limit and len(sample) <= limit:
             return Finding(len(sample), sample)
         (count,), = await self.rows(count_sql, params)
         return Finding(count, sample[:limit])
+
+    async def scan(self, table: str, predicate: str, shown: Sequence[str], params: Sequence[Any] = (),
+                   limit: int = DEFAULT_SAMPLE, where: str | None = None, key: str | None = None) -> Finding:
+        """Rows of ``table`` where ``predicate`` holds: count and sample in one pass.
+
+        The sample is read in a fixed order with ``LIMIT n + 1``: ``(key,
+        rowid)`` when an index on ``key`` (a column the predicate keeps
+        non-NULL) streams it in that order, as it streams the bare count,
+        else rowid order.  When there are more offenders, the count resumes
+        after the n-th sampled row (``(key, rowid) > (?, ?)`` is a seek), so
+        the rows are read once, not twice.  When neither order comes without
+        a sort (or the table has no rowid), it falls back to sample-then-count.
+        """
+        body = f"FROM {quote_name(table)} WHERE ({predicate})" + (f" AND ({where})" if where else "")
+        order = await self._streamed_order(body, params, key) if limit else None
+        columns = ", ".join(["rowid AS rowid", *shown])
+        if order is None:
+            return await self.offenders(f"SELECT count(*) {body}", f"SELECT {columns} {body}", params, limit)
+        positions = [f"{column} AS prodready_at_{i}" for i, column in enumerate(order)]
+        sample = await self.records(f"SELECT {columns}, {', '.join(positions)} {body} ORDER BY {', '.join(order)} "
+                                    "LIMIT ?", (*params, limit + 1))
+        at = [[row.pop(f"prodready_at_{i}") for i in range(len(order))] for row in sample]
+        if len(sample) <= limit:
+            return Finding(len(sample), sample)
+        after = f"({', '.join(order)}) > ({', '.join('?' for _ in order)})"
+        (rest,), = await self.rows(f"SELECT count(*) {body} AND {after}", (*params, *at[limit - 1]))
+        return Finding(limit + rest, sample[:limit])
+
+    async def _streamed_order(self, body: str, params: Sequence[Any], key: str | None) -> list[str] | None:
+        """The first of ``(key, rowid)``, ``(rowid)`` SQLite can stream without sorting, or None."""
+        for order in ([key, "rowid"], ["rowid"]) if key else (["rowid"],):
+            try:
+                plan = await self.query_plan(f"SELECT rowid {body} ORDER BY {', '.join(order)} LIMIT 1", params)
+            except ProbeError as exc:
+                if "rowid" in str(exc):  # WITHOUT ROWID table or a view
+                    return None
+                raise
+            if not any("TEMP B-TREE" in step for step in plan):
+                return order
+        return None
+
+    async def parent_may_be_null(self, table: str, column: str) -> bool:
+        """False for a rowid alias (INTEGER PRIMARY KEY) or a NOT NULL column: no NULL to filter out."""
+        found = await self.rows("SELECT type, \"notnull\", pk FROM pragma_table_info(?) WHERE name = ?", (table, column))
+        if not found:
+            return True
+        declared, notnull, pk = found[0]
+        keys = await self.rows("SELECT count(*) FROM pragma_table_info(?) WHERE pk > 0", (table,))
+        rowid_alias = pk == 1 and keys[0][0] == 1 and str(declared).upper() == "INTEGER"
+        return not (notnull or rowid_alias)
 
     async def integrity(self, quick: bool = False, limit: int = DEFAULT_SAMPLE) -> Finding:
         """integrity_check (or quick_check) as a finding, with SQLite's own words in the note.
@@ -270,44 +329,54 @@ class SQLiteProbe:
         return Finding(len(wrong), wrong)
 
     async def orphans(self, child: str, column: str, parent: str, parent_column: str,
-                      limit: int = DEFAULT_SAMPLE) -> Finding:
+                      limit: int = DEFAULT_SAMPLE, where: str | None = None) -> Finding:
         """Child rows whose non-NULL reference matches no parent row: an anti-join.
 
-        ``NOT IN`` a parent list SQLite builds once (NULLs left out, which would
-        make NOT IN never true) is quicker than a correlated NOT EXISTS and needs
-        no index on the parent column.
+        ``NOT IN`` the parent column: on a rowid alias or an indexed column
+        SQLite probes the parent table itself; NULL parents (which would make
+        NOT IN never true) are filtered out only where the schema allows them,
+        since the filter makes SQLite build a list of every parent key first.
         """
         col, key = quote_name(column), quote_name(parent_column)
-        body = (f"FROM {quote_name(child)} AS child WHERE child.{col} IS NOT NULL AND child.{col} NOT IN "
-                f"(SELECT {key} FROM {quote_name(parent)} WHERE {key} IS NOT NULL)")
-        return await self.offenders(f"SELECT count(*) {body}", f"SELECT child.rowid AS rowid, child.{col} {body}",
-                                    limit=limit)
+        parents = f"SELECT {key} FROM {quote_name(parent)}"
+        if await self.parent_may_be_null(parent, parent_column):
+            parents += f" WHERE {key} IS NOT NULL"
+        predicate = f"{quote_name(child)}.{col} IS NOT NULL AND {quote_name(child)}.{col} NOT IN ({parents})"
+        return await self.scan(child, predicate, [col], limit=limit, where=where, key=col)
 
-    async def duplicates(self, table: str, columns: Sequence[str], limit: int = DEFAULT_SAMPLE) -> Finding:
-        """Groups of rows sharing a key (rows with a NULL in the key are distinct, as UNIQUE has it)."""
+    async def duplicates(self, table: str, columns: Sequence[str], limit: int = DEFAULT_SAMPLE,
+                         where: str | None = None) -> Finding:
+        """Groups of rows sharing a key (rows with a NULL in the key are distinct, as UNIQUE has it).
+
+        ``where`` narrows the rows first: one live version per key is
+        ``where = "deleted_at IS NULL"``.  Count and sample come from one
+        grouping pass: ``count(*) OVER ()`` counts the groups the LIMIT cuts.
+        """
         key = ", ".join(quote_name(c) for c in columns)
         present = " AND ".join(f"{quote_name(c)} IS NOT NULL" for c in columns)
-        groups = (f"SELECT {key}, count(*) AS copies FROM {quote_name(table)} WHERE {present} "
-                  f"GROUP BY {key} HAVING count(*) > 1")
-        return await self.offenders(f"SELECT count(*) FROM ({groups})", f"{groups} ORDER BY {key}", limit=limit)
+        if where:
+            present += f" AND ({where})"
+        found = await self.records(
+            f"SELECT {key}, count(*) AS copies, count(*) OVER () AS prodready_groups FROM {quote_name(table)} "
+            f"WHERE {present} GROUP BY {key} HAVING count(*) > 1 ORDER BY {key} LIMIT ?", (max(limit, 1),))
+        groups = found[0]["prodready_groups"] if found else 0
+        return Finding(groups, [{k: v for k, v in row.items() if k != "prodready_groups"} for row in found[:limit]])
 
     async def nulls(self, table: str, columns: Sequence[str], blank: bool = False,
-                    limit: int = DEFAULT_SAMPLE) -> Finding:
+                    limit: int = DEFAULT_SAMPLE, where: str | None = None) -> Finding:
         """Rows with a NULL in any of the columns; with ``blank``, empty or all-space text too."""
         tests = [f"{quote_name(c)} IS NULL" + (f" OR trim({quote_name(c)}) = ''" if blank else "") for c in columns]
-        body = f"FROM {quote_name(table)} WHERE {' OR '.join(tests)}"
-        shown = ", ".join(quote_name(c) for c in columns)
-        return await self.offenders(f"SELECT count(*) {body}", f"SELECT rowid AS rowid, {shown} {body}", limit=limit)
+        return await self.scan(table, " OR ".join(tests), [quote_name(c) for c in columns], limit=limit, where=where)
 
     async def out_of_range(self, table: str, column: str, low: float | None = None, high: float | None = None,
-                           limit: int = DEFAULT_SAMPLE) -> Finding:
+                           limit: int = DEFAULT_SAMPLE, where: str | None = None) -> Finding:
         """Rows whose non-NULL value is below ``low`` or above ``high`` (text sorts above any number)."""
         col = quote_name(column)
         bounds = [(f"{col} < ?", low), (f"{col} > ?", high)]
         tests = [test for test, bound in bounds if bound is not None]
         params = [bound for _, bound in bounds if bound is not None]
-        body = f"FROM {quote_name(table)} WHERE {col} IS NOT NULL AND ({' OR '.join(tests)})"
-        return await self.offenders(f"SELECT count(*) {body}", f"SELECT rowid AS rowid, {col} {body}", params, limit)
+        return await self.scan(table, f"{col} IS NOT NULL AND ({' OR '.join(tests)})", [col], params, limit, where,
+                               key=col)
 
 
 def _is_damage(exc: ProbeError) -> bool:

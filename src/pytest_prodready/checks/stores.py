@@ -23,6 +23,7 @@ from .graph import (
     DEFAULT_CONNECTION_TIMEOUT_S,
     DEFAULT_QUERY_TIMEOUT_S,
     NEO4J_NAMES,
+    GraphError,
     SQLITE_NAMES,
     GraphBackend,
     GraphNames,
@@ -144,6 +145,34 @@ def parse_store(name: str, table: Any, where: str, base: Path, timeouts: Timeout
 
 def _names(table: Mapping[str, Any], default: GraphNames) -> GraphNames:
     return GraphNames(*(table.get(key, getattr(default, key)) for key in NAME_KEYS))
+
+
+class OpenGraphs:
+    """One connected Neo4j driver per store for a whole run, shared by every rule that reads it.
+
+    Connecting costs a handshake and ``import neo4j``; paid once per store,
+    at collection (where the names rules use are checked), not per rule.
+    A store that cannot be reached is retried by the next rule, which then
+    fails naming the cause.  :meth:`close` ends every driver (a pytest cleanup).
+    """
+
+    def __init__(self) -> None:
+        self._graphs: dict[Neo4jStore, Neo4jGraph] = {}
+
+    async def graph(self, store: Neo4jStore) -> Neo4jGraph:
+        graph = self._graphs.get(store)
+        if graph is None or not graph.is_open:
+            try:
+                graph = await store.graph().open()
+            except GraphError as exc:
+                raise StoreError(str(exc)) from exc
+            self._graphs[store] = graph
+        return graph
+
+    def close(self) -> None:
+        graphs, self._graphs = list(self._graphs.values()), {}
+        for graph in graphs:
+            graph.close_now()
 
 
 @asynccontextmanager
