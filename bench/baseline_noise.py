@@ -7,7 +7,7 @@ Unlike ``bench/regression_bench.py`` (synthetic samples), every figure here
 comes from real pytest sessions, each in its own process, so run-to-run
 spread (process start, caches, scheduling, neighbours) is in the numbers.
 
-``stored``: the smoke suite's performance cases (``suites/smoke/test_performance.py``)
+``stored``: the smoke suite's performance cases (``pytest_prodready/suites/smoke/test_performance.py``)
 on the embedded reference target.  ``--baseline-runs`` sessions save one
 baseline (saving again under the same name adds a run), then ``--runs``
 sessions compare the unchanged target with it and ``--runs`` compare a target
@@ -15,7 +15,7 @@ made 30 % slower in every operation (``PRODREADY_REFERENCE_SLOWDOWN=0.3``),
 alternately, so both meet the same load.  A run is NO-GO when any gate
 regressed.
 
-``canary``: ``suites/canary`` (one case, ``-k``) against reference apps on
+``canary``: ``pytest_prodready/suites/canary`` (one case, ``-k``) against reference apps on
 loopback with ``--delay-ms`` of work per request: ``--runs`` sessions compare
 two identical apps and ``--runs`` compare an app holding every response back
 by 30 % of its own time, alternately.  Counts are per comparison.
@@ -41,9 +41,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
+import pytest_prodready.suites
+
 ROOT = Path(__file__).resolve().parent.parent
-PERFORMANCE = ROOT / "suites" / "smoke" / "test_performance.py"
-CANARY = ROOT / "suites" / "canary"
+SUITES = Path(pytest_prodready.suites.__file__).resolve().parent  # the shipped suites, wherever the package is
+PERFORMANCE = SUITES / "smoke" / "test_performance.py"
+CANARY = SUITES / "canary"
 SESSION_TIMEOUT_S = 300
 VOLUME = {"sessions": 50, "memories": 200, "documents": 60}
 

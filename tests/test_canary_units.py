@@ -377,8 +377,9 @@ def test_an_extension_cut_by_the_duration_says_how_far_it_got():
     clock, log = StepClock(step_ns=10**9), []  # every clock read is one second
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock)}
     run = interleave.sample(calls, blocks=2, block_size=5, warmup=0, duration_s=40, clock=clock, more=lambda run: 2)
-    assert run.stopped_early == "stopped at the 40 s limit after 7 of 8 blocks"
-    assert run.blocks_done == 3
+    # Two reads a request: a block of 5 takes 10 s, so 4 blocks fit in 40 s; the plan had grown to 4 rounds (8 blocks).
+    assert run.stopped_early == "stopped at the 40 s limit after 4 of 8 blocks"
+    assert run.blocks_done == 2
 
 
 def test_only_an_undecided_comparison_asks_for_more_rounds_and_never_past_max_blocks():

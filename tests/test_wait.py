@@ -314,4 +314,4 @@ def test_the_http_probe_never_sends_userinfo_to_name_resolution_or_the_server(re
 def test_wait_accepts_plain_seconds(project, slow_server):
     result, _ = run(project, slow_server, "--prodready-wait", "120")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    result.stdout.fnmatch_lines(["target ready after * s (http: HTTP 200)"])
+    result.stdout.fnmatch_lines(["target ready after * s (http http://127.0.0.1:*/health: HTTP 200)"])

@@ -63,6 +63,7 @@ class ReadinessController:
         if report.failed and self.holding:
             self.held.append(report)
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown without pytest-xdist
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """An xdist worker's deselected readiness cases (every worker deselects the same ones)."""
         from .deselection import WORKER_OUTPUT

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .load.loopback import ALLOW_OPTION
-from .session import settings_of
+from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
     from .run_state import RunState
@@ -80,13 +80,13 @@ class ReadinessWait:
     def _progress(self, line: str) -> None:
         terminal = self.config.pluginmanager.getplugin("terminalreporter")
         if terminal is not None:  # a probe's name may hold a URI with a password
-            terminal.write_line(self.config.stash[REDACTOR_KEY].text(line))
+            terminal.write_line(redactor_of(self.config).text(line))
 
 
 def _probes(config: pytest.Config) -> list[tuple[str, Probe]]:
     """One probe per thing the options name."""
     from .extras import require
-    from .wait import http_health, neo4j_connects, sqlite_answers
+    from .wait import health_url, http_health, neo4j_connects, sqlite_answers
 
     probes: list[tuple[str, Probe]] = []
     settings = settings_of(config)

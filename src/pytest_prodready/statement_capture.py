@@ -133,6 +133,20 @@ class StatementLog:
         sqlite3.connect, aiosqlite.connect = self._saved
         self._saved = None
 
+    def stop_leaked(self) -> int:
+        """Stop the worker thread of each aiosqlite connection the target left open; how many there were.
+
+        aiosqlite's worker is not a daemon thread: a target whose factory (or
+        ``close``) raised after connecting would keep the interpreter from
+        exiting once the verdict is printed.  ``stop`` closes the connection
+        in its worker and ends the thread, with no event loop needed.
+        """
+        leaked = [proxy for proxy in getattr(self, "_proxies", ())
+                  if getattr(proxy, "_running", False) and getattr(getattr(proxy, "_thread", None), "is_alive", bool)()]
+        for proxy in leaked:
+            proxy.stop()
+        return len(leaked)
+
     @contextmanager
     def ignoring(self) -> Iterator[None]:
         """Connections opened in here are the checker's own, not the target's."""

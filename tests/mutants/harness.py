@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import pytest_prodready.suites
+
 from .catalogue import MUTANTS, VARIANTS_GO, Mutant, Variant
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITE = ROOT / "suites" / "smoke"
+SUITE = Path(pytest_prodready.suites.__file__).resolve().parent / "smoke"  # the shipped suite, wherever the package is
 RUN_TIMEOUT_S = 600
 
 # Small data and loose latency limits: the harness judges behaviour, not speed on a shared CI box.
