@@ -47,6 +47,6 @@ def test_wheel_in_a_fresh_venv_says_go_from_an_empty_folder(tmp_path: Path):
     run = _run([str(python), "-m", "pytest", "--pyargs", "pytest_prodready.suites.smoke", "-p", "no:cacheprovider"], empty, 900)
     text = run.stdout + run.stderr
     assert run.returncode == 0, text[-5000:]
-    assert "READINESS: GO (35 passed, 35 required)" in text
+    assert "READINESS: GO (35 of 35 readiness cases passed, at least 35 required)" in text
     assert "DeprecationWarning" not in text  # pytest-asyncio's unset loop scope, among others, is not shown
     assert sorted(p.name for p in (empty / "reports").iterdir()) == ["readiness.html", "readiness.json"]
