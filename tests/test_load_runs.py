@@ -154,8 +154,9 @@ def test_faulty_and_slow_variants_fail_their_gates_with_the_measured_figures(pyt
     result.assert_outcomes(failed=2)
     result.stdout.re_match_lines([
         # 10 % of requests fail at the server; a failed session create makes later calls of that user fail too
-        r".*test_errors - error ratio (9|[1-4]\d)\.\d % > 1 % \([\d,]+ req, [\d.]+ req/s\)",
-        r".*test_latency - p95 2\d\d ms > 150 ms \([\d,]+ req, [\d.]+ req/s\)",
+        # the verdict's line names the system it ran against: "test_errors [ran against http://...] - ..."
+        r".*test_errors \[ran against http://127\.0\.0\.1:\d+\] - error ratio (9|[1-4]\d)\.\d % > 1 % \([\d,]+ req, [\d.]+ req/s\)",
+        r".*test_latency \[ran against http://127\.0\.0\.1:\d+\] - p95 2\d\d ms > 150 ms \([\d,]+ req, [\d.]+ req/s\)",
     ])
 
 

@@ -11,6 +11,7 @@ failure included, stops the whole process group before it propagates.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -69,10 +70,21 @@ def locust_args(plan: LoadPlan) -> list[str]:
         "--only-summary", "--exit-code-on-error", "0",
     ]
     if spec.processes > 1:
-        args += ["--processes", str(spec.processes)]
+        # Locust's master and its workers talk on 5557 by default: two runs at once (another test, a user's
+        # own locust) collide there, so each run gets a free loopback port of its own.
+        port = str(_free_loopback_port())
+        args += ["--processes", str(spec.processes), "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+                 "--master-port", port]
     if spec.steady_state:
         args.append("--reset-stats")
     return args
+
+
+def _free_loopback_port() -> int:
+    """A TCP port nothing listens on now (the OS picks it), for the master's socket."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def agent_env(plan: LoadPlan) -> dict[str, str]:
