@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pytest_prodready.canary.judgement import NO_BASELINE
 from pytest_prodready.canary.pair import CanaryPair, Endpoint
-from pytest_prodready.canary.runner import CanaryRun
+from pytest_prodready.canary.canary_run import CanaryRun
 from pytest_prodready.canary.spec import CanarySpec
 from pytest_prodready.gates.comparison import INCONCLUSIVE, REGRESSED, WITHIN
 from pytest_prodready.gates.latency import DEFAULT_CLOCK

@@ -35,7 +35,7 @@ from typing import Any, Awaitable, Callable, Iterator
 
 from pytest_prodready.checks.graph import DIALECTS, DUPLICATES, GraphNames, Neo4jGraph, SQLiteGraph, render
 from pytest_prodready.checks.rules import make_rule
-from pytest_prodready.checks.runner import run_rule
+from pytest_prodready.checks.rule_runner import run_rule
 from pytest_prodready.checks.sqlite import SQLiteProbe
 from pytest_prodready.checks.table_rules import JSON_MATCHES, MATCHES, _json_matches, _matches
 from pytest_prodready.datasets.loaders import clear_neo4j, write_neo4j, write_sqlite

@@ -26,9 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from pytest_prodready.load.runner import API_KEY_ENV, LoadPlan, run_load
+from pytest_prodready.load.locust_process import API_KEY_ENV, LoadPlan, run_load
 from pytest_prodready.load.server import RunningServer, reference_server
-from pytest_prodready.load.thresholds import parse_load
+from pytest_prodready.load.load_spec import parse_load
 from pytest_prodready import suites
 
 SUITES = Path(suites.__file__).resolve().parent

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from pytest_prodready.canary.pair import BASELINE_API_KEY_ENV
-from pytest_prodready.load.runner import API_KEY_ENV
+from pytest_prodready.load.locust_process import API_KEY_ENV
 from pytest_prodready.load.server import RunningServer, reference_server
 
 from .sessions import SUITES

@@ -35,7 +35,7 @@ from pytest_prodready.canary.judgement import (
     undecided,
 )
 from pytest_prodready.canary.pair import CanaryPair, Endpoint
-from pytest_prodready.canary.runner import CanaryRun
+from pytest_prodready.canary.canary_run import CanaryRun
 from pytest_prodready.canary.spec import CanarySpec, check_marker, parse_canary
 from pytest_prodready.gates import comparison
 from pytest_prodready.gates.comparison import (
@@ -46,7 +46,7 @@ from pytest_prodready.gates.comparison import (
     compare_error_rate_blocks,
     compare_percentile_blocks,
 )
-from pytest_prodready.gates.thresholds import ThresholdError
+from pytest_prodready.gates.gate_spec import ThresholdError
 from pytest_prodready.report.redaction import MASK, Redactor
 
 from .clocks import ManualClock, StepClock

@@ -18,7 +18,7 @@ from pytest_prodready.gates.comparison import (
     WITHIN,
     compare_error_rate_blocks,
     compare_percentile,
-    decide,
+    interval_decision,
 )
 
 
@@ -77,7 +77,7 @@ def test_error_rate_rejects_impossible_counts(bad):
     "low, high, expected", [(11.0, 30.0, REGRESSED), (-5.0, 10.0, WITHIN), (2.0, 14.0, INCONCLUSIVE)]
 )
 def test_decision_rule(low, high, expected):
-    assert decide(low, high, 10.0) == expected
+    assert interval_decision(low, high, 10.0) == expected
 
 
 @settings(max_examples=40, deadline=None)
@@ -89,7 +89,7 @@ def test_decision_rule(low, high, expected):
 def test_interval_is_ordered_and_decision_follows_it(a, b, seed):
     result = compare_percentile(a, b, resamples=200, seed=seed)
     assert result.low <= result.high
-    # The rule written out here, not recomputed with decide(): at least 20 samples make >= 10 blocks, enough to decide.
+    # The rule written out here, not recomputed with interval_decision(): at least 20 samples make >= 10 blocks, enough to decide.
     expected = REGRESSED if result.low > result.bound else WITHIN if result.high <= result.bound else INCONCLUSIVE
     assert result.decision == expected, (result.low, result.high, result.bound)
 

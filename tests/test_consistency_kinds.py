@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.checks.rules import make_rule
-from pytest_prodready.checks.runner import CheckError, run_rule
+from pytest_prodready.checks.rule_runner import CheckError, run_rule
 from pytest_prodready.checks.sqlite import SQLiteProbe
 
 from .sessions import assert_usage_error, read_report

@@ -14,7 +14,7 @@ import pytest
 from pytest_prodready.checks.assertions import Consistency
 from pytest_prodready.checks.graph import GRAPH_RULES, GraphError, GraphNames, Neo4jGraph, quote_label
 from pytest_prodready.checks.rules import make_rule
-from pytest_prodready.checks.runner import CheckError, run_rule
+from pytest_prodready.checks.rule_runner import CheckError, run_rule
 from pytest_prodready.checks.stores import Neo4jStore, OpenGraphs
 from pytest_prodready.datasets.loaders import stub_label
 

@@ -11,7 +11,7 @@ import pytest
 from pytest_prodready.checks.assertions import Consistency
 from pytest_prodready.checks.graph import DIALECTS, GRAPH_RULES, SQLITE_NAMES, render
 from pytest_prodready.checks.rules import make_rule
-from pytest_prodready.checks.runner import CheckError, run_rule
+from pytest_prodready.checks.rule_runner import CheckError, run_rule
 from pytest_prodready.checks.sqlite import ProbeError, SQLiteProbe, full_scans
 
 APP_SCHEMA = """

@@ -17,8 +17,8 @@ from typing import Iterator
 
 import pytest
 
-from pytest_prodready.load.runner import LoadPlan, run_load
-from pytest_prodready.load.thresholds import parse_load
+from pytest_prodready.load.locust_process import LoadPlan, run_load
+from pytest_prodready.load.load_spec import parse_load
 
 # Timing-sensitive runs share one xdist worker (--dist loadgroup), so a 1000-user locust run never
 # loads the CPUs under a canary comparison that is judged on a few milliseconds.

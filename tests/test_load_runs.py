@@ -17,9 +17,9 @@ import psutil
 import pytest
 
 from pytest_prodready.load.readiness import ApiReadiness
-from pytest_prodready.load.runner import API_KEY_ENV, LoadPlan, run_load
+from pytest_prodready.load.locust_process import API_KEY_ENV, LoadPlan, run_load
 from pytest_prodready.load.server import reference_server
-from pytest_prodready.load.thresholds import parse_load
+from pytest_prodready.load.load_spec import parse_load
 from pytest_prodready.reference.app import EXAMPLE_ROUTES
 
 from .sessions import SUITES

@@ -9,9 +9,9 @@ import stat
 import httpx
 import pytest
 
-from pytest_prodready.gates.thresholds import ThresholdError
+from pytest_prodready.gates.gate_spec import ThresholdError
 from pytest_prodready.load.agent_options import AgentOptions
-from pytest_prodready.load.evaluation import evaluate
+from pytest_prodready.load.load_judgement import evaluate
 from pytest_prodready.load.loopback import (
     ALLOW_OPTION,
     RemoteHostError,
@@ -30,8 +30,8 @@ from pytest_prodready.load.results import (
     stats_file,
     timeline_file,
 )
-from pytest_prodready.load.runner import LoadPlan, locust_args
-from pytest_prodready.load.thresholds import (
+from pytest_prodready.load.locust_process import LoadPlan, locust_args
+from pytest_prodready.load.load_spec import (
     DEFAULT_CAP_RPS,
     check,
     parse_duration,

@@ -21,7 +21,7 @@ import pytest
 from pytest_prodready.checks.graph import GraphError, Neo4jGraph
 from pytest_prodready.read_only import WRITES_NOT_ALLOWED, blocks, held_back, note
 from pytest_prodready.records import CaseResult
-from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide
+from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide_verdict
 
 from .test_smoke_suite import SMALL_PROJECT, SUITE, build_reference_database
 
@@ -71,12 +71,12 @@ def test_a_read_only_run_is_no_go_and_names_the_policy():
     reason = f"Skipped: {WRITES_NOT_ALLOWED}"
     records = [CaseResult(f"t.py::read{i}", "smoke", "connectivity") for i in range(5)]
     records += [CaseResult(f"t.py::write{i}", "smoke", "core_operations", outcome="skipped", message=reason) for i in range(10)]
-    verdict = decide(records, {"smoke": {"connectivity": 5, "core_operations": 10}})
+    verdict = decide_verdict(records, {"smoke": {"connectivity": 5, "core_operations": 10}})
     assert not verdict.go and held_back(records) == verdict.not_run_by_policy
     assert len(verdict.not_run_by_policy) == 10
     assert f"{note(10)}: {WRITES_NOT_ALLOWED}" in verdict.reasons
     assert "smoke / core_operations: 10 not run (skipped)" in verdict.reasons
-    assert decide(records[:5], {"smoke": {"connectivity": 5}}).not_run_by_policy == ()
+    assert decide_verdict(records[:5], {"smoke": {"connectivity": 5}}).not_run_by_policy == ()
 
 
 def database_hashes(path: Path) -> dict[str, str]:

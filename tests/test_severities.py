@@ -14,7 +14,7 @@ import textwrap
 import jsonschema
 import pytest
 
-from pytest_prodready.gates.thresholds import ThresholdError, parse_gate
+from pytest_prodready.gates.gate_spec import ThresholdError, parse_gate
 from pytest_prodready.report.readiness_json import SCHEMA_PATH
 from pytest_prodready.severity import Levels, split
 
@@ -215,8 +215,8 @@ def test_severity_moves_levels_between_warn_and_fail():
 
 
 def test_a_load_run_between_seed_000s_error_rate_levels_warns_and_above_them_fails():
-    from pytest_prodready.load.evaluation import evaluate
-    from pytest_prodready.load.thresholds import parse_load
+    from pytest_prodready.load.load_judgement import evaluate
+    from pytest_prodready.load.load_spec import parse_load
 
     from .test_load_units import result
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pytest_prodready.gates.latency import LatencySummary
 from pytest_prodready.gates.profiles import SHIPPED_PROFILES, merged_profiles
-from pytest_prodready.gates.thresholds import (
+from pytest_prodready.gates.gate_spec import (
     GATE_KEYS,
     LATENCY_KEYS,
     GateSpec,

@@ -1,9 +1,9 @@
-"""verdict.decide: records plus requirements in, GO / NO-GO out."""
+"""verdict.decide_verdict: records plus requirements in, GO / NO-GO out."""
 
 from __future__ import annotations
 
 from pytest_prodready.records import CaseResult
-from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide
+from pytest_prodready.verdict import SMOKE_REQUIREMENTS, decide_verdict
 
 SMALL = {"smoke": {"connectivity": 2, "core_operations": 1}}
 
@@ -24,7 +24,7 @@ def full_smoke(**overrides: str) -> list[CaseResult]:
 
 def test_all_required_cases_pass_gives_go():
     """Every category at its required count, all passed -> GO with no reasons."""
-    verdict = decide(full_smoke(), {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict(full_smoke(), {"smoke": SMOKE_REQUIREMENTS})
     assert verdict.go and verdict.label == "GO"
     assert verdict.reasons == ()
     assert verdict.failing == ()
@@ -34,7 +34,7 @@ def test_all_required_cases_pass_gives_go():
 
 def test_one_failure_is_no_go_naming_the_case():
     """A single failed case fails its category and is listed as failing."""
-    verdict = decide(full_smoke(test_integration_3="failed"), {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict(full_smoke(test_integration_3="failed"), {"smoke": SMOKE_REQUIREMENTS})
     assert not verdict.go and verdict.label == "NO-GO"
     assert [r.nodeid for r in verdict.failing] == ["test_x.py::test_integration_3"]
     assert verdict.reasons == ("smoke / integration: 1 failed",)
@@ -44,7 +44,7 @@ def test_one_failure_is_no_go_naming_the_case():
 
 def test_error_counts_as_failure():
     """A setup error is not a pass."""
-    verdict = decide([case("a"), case("b", outcome="error"), case("c", "core_operations")], SMALL)
+    verdict = decide_verdict([case("a"), case("b", outcome="error"), case("c", "core_operations")], SMALL)
     assert not verdict.go
     assert verdict.reasons == ("smoke / connectivity: 1 errors",)
 
@@ -52,7 +52,7 @@ def test_error_counts_as_failure():
 def test_fewer_than_required_is_no_go_only_n_of_m():
     """Deselected cases leave a category short: 'only N of M required cases ran'."""
     records = [r for r in full_smoke() if r.nodeid != "test_x.py::test_performance_0"]
-    verdict = decide(records, {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict(records, {"smoke": SMOKE_REQUIREMENTS})
     assert not verdict.go
     assert verdict.failing == ()
     assert verdict.reasons == ("smoke / performance: only 7 of 8 required cases ran",)
@@ -61,7 +61,7 @@ def test_fewer_than_required_is_no_go_only_n_of_m():
 def test_skipped_counts_as_not_measured():
     """A skipped case is a check that did not run, even when the count is met."""
     records = [case("a"), case("b"), case("c", outcome="skipped"), case("d", "core_operations")]
-    verdict = decide(records, SMALL)
+    verdict = decide_verdict(records, SMALL)
     assert not verdict.go
     assert verdict.reasons == ("smoke / connectivity: 1 not run (skipped)",)
     connectivity = verdict.categories[0]
@@ -70,7 +70,7 @@ def test_skipped_counts_as_not_measured():
 
 def test_required_category_with_no_record_is_reported():
     """A required category none of whose cases was collected still shows up, at 0 of N."""
-    verdict = decide([case("a"), case("b")], SMALL)
+    verdict = decide_verdict([case("a"), case("b")], SMALL)
     assert not verdict.go
     core = [t for t in verdict.categories if t.category == "core_operations"]
     assert len(core) == 1 and core[0].ran == 0
@@ -80,24 +80,24 @@ def test_required_category_with_no_record_is_reported():
 def test_domain_requirements_apply_only_when_that_domain_is_present():
     """A run of perf gates alone is not failed for lacking smoke cases."""
     gates = [case("g1", "inline gates", domain="performance gates"), case("g2", "api_response", domain="performance gates")]
-    verdict = decide(gates, {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict(gates, {"smoke": SMOKE_REQUIREMENTS})
     assert verdict.go, verdict.reasons
     assert {t.domain for t in verdict.categories} == {"performance gates"}
     # One smoke record brings in every smoke requirement.
-    verdict = decide(gates + [case("s", "connectivity")], {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict(gates + [case("s", "connectivity")], {"smoke": SMOKE_REQUIREMENTS})
     assert not verdict.go
     assert {t.category for t in verdict.categories if t.domain == "smoke"} == set(SMOKE_REQUIREMENTS)
 
 
 def test_no_records_is_no_go():
-    verdict = decide([], {"smoke": SMOKE_REQUIREMENTS})
+    verdict = decide_verdict([], {"smoke": SMOKE_REQUIREMENTS})
     assert not verdict.go
     assert verdict.reasons == ("no readiness case ran",)
     assert verdict.categories == ()
 
 
 def test_incomplete_run_is_no_go_even_if_all_passed():
-    verdict = decide(full_smoke(), {"smoke": SMOKE_REQUIREMENTS}, incomplete=True)
+    verdict = decide_verdict(full_smoke(), {"smoke": SMOKE_REQUIREMENTS}, incomplete=True)
     assert not verdict.go and verdict.incomplete
     assert len(verdict.reasons) == 1 and "incomplete" in verdict.reasons[0]
 
@@ -105,7 +105,7 @@ def test_incomplete_run_is_no_go_even_if_all_passed():
 def test_warn_severity_failure_is_not_listed_as_failing_but_still_counts():
     """severity='warn' keeps a case off the failing list; its category still is not ready."""
     records = [case("a"), case("b", outcome="failed", severity="warn"), case("c", "core_operations")]
-    verdict = decide(records, SMALL)
+    verdict = decide_verdict(records, SMALL)
     assert verdict.failing == ()
     assert not verdict.go
 
@@ -138,12 +138,12 @@ def test_category_order_is_stable_and_documented():
         ("user domain", "thing"),
     ]
     for ordering in (records, list(reversed(records)), sorted(records, key=lambda r: r.category)):
-        verdict = decide(ordering, requirements)
+        verdict = decide_verdict(ordering, requirements)
         assert [(t.domain, t.category) for t in verdict.categories] == expected
 
 
 def test_user_requirement_for_other_domain():
     """Requirements of a non-smoke domain are enforced once it is present."""
     requirements = {"smoke": SMOKE_REQUIREMENTS, "consistency": {"foreign_keys": 3}}
-    verdict = decide([case("a", "foreign_keys", domain="consistency")], requirements)
+    verdict = decide_verdict([case("a", "foreign_keys", domain="consistency")], requirements)
     assert verdict.reasons == ("consistency / foreign_keys: only 1 of 3 required cases ran",)

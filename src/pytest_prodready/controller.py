@@ -135,12 +135,12 @@ class ReadinessController:
         from .report import files as report_files
         from .report import markdown
         from .report.readiness_json import build_document
-        from .verdict import decide
+        from .verdict import decide_verdict
 
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         if interrupted:
             self.state.mark_interrupted()
-        verdict = decide(
+        verdict = decide_verdict(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked,
             waived=self.settings.waived,
         )

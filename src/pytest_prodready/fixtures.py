@@ -23,17 +23,17 @@ from .session import redactor_of, settings_of
 # plugin in every pytest run, and SQLite, HTTP, the reference service and numpy cost start-up time.
 if TYPE_CHECKING:
     from .canary.pair import CanaryPair
-    from .canary.runner import CanaryRun
+    from .canary.canary_run import CanaryRun
     from .checks.assertions import Consistency
     from .checks.sqlite import SQLiteProbe
-    from .gates.evaluation import GateOutcome
+    from .gates.gate_judgement import GateOutcome
     from .gates.latency import Clock, LatencyRecorder
-    from .gates.thresholds import GateSpec
+    from .gates.gate_spec import GateSpec
     from .load.harness import LoadHarness
     from .load.readiness import ReadinessFactory
     from .load.results import LoadResult
     from .load.server import RunningServer
-    from .load.thresholds import LoadSpec
+    from .load.load_spec import LoadSpec
     from .checks.schema_expectation import SchemaExpectation
     from .dataset_growth import Dataset
     from .settings import Settings
@@ -85,7 +85,7 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
     missed (e.g. ``p99 63.1 ms > 50 ms (n=200; ...)``).
     """
     from .gates.latency import LatencyRecorder, measure_timer_overhead
-    from .gates.thresholds import ThresholdError
+    from .gates.gate_spec import ThresholdError
 
     marker = request.node.get_closest_marker("perf_gate")
     name, inline = gate_arguments(marker.args, marker.kwargs) if marker else (None, {})
@@ -378,9 +378,9 @@ def canary(
     """
     _require("http", "canary")
     from .canary.exclusive import one_at_a_time
-    from .canary.runner import CanaryRun
+    from .canary.canary_run import CanaryRun
     from .canary.spec import parse_canary
-    from .gates.thresholds import ThresholdError
+    from .gates.gate_spec import ThresholdError
     from .load.harness import terminal_reporter
 
     marker = request.node.get_closest_marker("canary")

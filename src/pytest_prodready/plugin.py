@@ -47,7 +47,7 @@ from .session import asked, configured, mentions_prodready, pyproject, redactor_
 # This module loads in every pytest run of an environment where the plugin is installed: what
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
 if TYPE_CHECKING:
-    from .gates.evaluation import GateOutcome
+    from .gates.gate_judgement import GateOutcome
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
@@ -216,7 +216,7 @@ def _is_case(item: pytest.Item) -> bool:
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
-    from .gates.thresholds import ThresholdError
+    from .gates.gate_spec import ThresholdError
     from .load.harness import check_marker as check_load_marker
 
     settings = settings_of(config)
@@ -268,13 +268,13 @@ class ReadinessCases:
         result = yield
         gate = item.stash.get(GATE_KEY, None)
         if gate is not None:
-            from .gates import evaluation
+            from .gates import gate_judgement
 
             spec, recorder = gate
             if not recorder.samples_ms:
                 pytest.fail(f"perf gate {spec.name or item.name!r} recorded no samples", pytrace=False)
             settings = settings_of(item.config)
-            outcome = evaluation.evaluate(
+            outcome = gate_judgement.evaluate(
                 spec,
                 recorder.summary(),
                 recorder.samples_ms,
@@ -287,9 +287,9 @@ class ReadinessCases:
             _judge(item, outcome)
         load = item.stash.get(LOAD_KEY, None)
         if load is not None:
-            from .load import evaluation as load_evaluation
+            from .load import load_judgement
 
-            _judge(item, load_evaluation.evaluate(*load))
+            _judge(item, load_judgement.evaluate(*load))
         canary_outcome = item.stash.get(CANARY_KEY, None)
         if canary_outcome is not None:
             _judge(item, canary_outcome)

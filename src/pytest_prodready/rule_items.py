@@ -21,7 +21,7 @@ import pytest
 from .checks.preflight import prepare
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
-from .checks.runner import CheckError, run_rule
+from .checks.rule_runner import CheckError, run_rule
 from .checks.stores import Neo4jStore, OpenGraphs, StoreError
 from . import case_warnings, systems
 from .readiness_case import INFO_KEY, figures

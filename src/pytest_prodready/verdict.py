@@ -119,7 +119,7 @@ class Verdict:
         return f"{self.label} ({count} warning{'s' if count > 1 else ''})"
 
 
-def decide(
+def decide_verdict(
     records: Iterable[CaseResult],
     requirements: Mapping[str, Mapping[str, int]],
     *,

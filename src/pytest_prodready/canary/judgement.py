@@ -21,7 +21,7 @@ from ..gates.comparison import (
     compare_error_rate_blocks,
     compare_percentile_blocks,
 )
-from ..gates.evaluation import GateOutcome
+from ..gates.gate_judgement import GateOutcome
 from ..gates.latency import summarize
 from .interleave import BASELINE, CANDIDATE, Interleaved, SideSamples
 from .spec import DEFAULT_BOUND_PCT, CanarySpec

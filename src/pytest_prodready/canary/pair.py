@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from ..load.runner import API_KEY_ENV
+from ..load.locust_process import API_KEY_ENV
 from ..load.server import reference_server
 from .spec import MISSING_TARGET
 

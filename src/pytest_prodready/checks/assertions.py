@@ -29,7 +29,7 @@ from .parity import DEFAULT_TOLERANCE
 from .. import systems
 from ..usage import UsageMistake
 from .rules import Outcome, RuleError, make_rule
-from .runner import run_rule
+from .rule_runner import run_rule
 from .stores import Neo4jStore, OpenGraphs, is_neo4j_uri
 
 

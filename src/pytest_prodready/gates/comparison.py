@@ -67,7 +67,7 @@ def interval_text(
     return f"{round(confidence * 100)} % CI {low:+.{digits}f} .. {high:+.{digits}f} {unit}"
 
 
-def decide(low: float, high: float, bound: float, enough: bool = True) -> str:
+def interval_decision(low: float, high: float, bound: float, enough: bool = True) -> str:
     """Regressed only when the interval is wholly above the bound."""
     if not enough:
         return INCONCLUSIVE
@@ -150,7 +150,7 @@ def compare_percentile_runs(
     return Comparison(
         metric=f"p{q:g}", baseline=level, candidate=point, change=100.0 * (point / max(level, 1e-12) - 1.0),
         low=min(lows), high=max(highs), bound=bound, confidence=confidence,
-        decision=decide(min(lows), max(highs), bound, enough),
+        decision=interval_decision(min(lows), max(highs), bound, enough),
     )
 
 
@@ -185,7 +185,7 @@ def compare_percentile_blocks(
     enough = min(flat_a.size, flat_b.size) >= MIN_SAMPLES and min(len(a), len(b)) >= MIN_BLOCKS
     return Comparison(
         metric=f"p{q:g}", baseline=point_a, candidate=point_b, change=100.0 * (point_b / max(point_a, 1e-12) - 1.0),
-        low=low, high=high, bound=bound_pct, confidence=confidence, decision=decide(low, high, bound_pct, enough),
+        low=low, high=high, bound=bound_pct, confidence=confidence, decision=interval_decision(low, high, bound_pct, enough),
     )
 
 
@@ -224,7 +224,7 @@ def _rate_comparison(
     low, high = (100.0 * x for x in _interval(boot_b - boot_a, confidence))
     return Comparison(
         metric="error rate", baseline=100.0 * rate_a, candidate=100.0 * rate_b, change=100.0 * (rate_b - rate_a),
-        low=low, high=high, bound=bound, confidence=confidence, decision=decide(low, high, bound, enough), unit="points",
+        low=low, high=high, bound=bound, confidence=confidence, decision=interval_decision(low, high, bound, enough), unit="points",
     )
 
 

@@ -14,13 +14,13 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from ..gates.thresholds import ThresholdError
+from ..gates.gate_spec import ThresholdError
 from .. import systems
 from ..usage import UsageMistake
 from .loopback import RemoteHostError
 from .results import LoadResult, LoadResultError
-from .runner import API_KEY_ENV, LoadPlan, LoadRunError, run_load
-from .thresholds import LoadSpec, parse_load
+from .locust_process import API_KEY_ENV, LoadPlan, LoadRunError, run_load
+from .load_spec import LoadSpec, parse_load
 
 Record = Callable[[LoadSpec, LoadResult, str], None]  # spec, result, the host it loaded
 Report = Callable[[str], None]

@@ -15,7 +15,7 @@ from typing import Any, Callable, ContextManager, Mapping
 import httpx
 import pytest
 
-from ..gates.evaluation import GateOutcome
+from ..gates.gate_judgement import GateOutcome
 from ..gates.latency import Clock
 from ..load.loopback import RemoteHostError, check_target
 from ..timeouts import Timeouts

@@ -1,6 +1,6 @@
 """``@pytest.mark.load(...)``: run parameters and pass/fail limits, parsed once, errors name the key.
 
-Number checks are the performance gates' own (``gates.thresholds``), so a
+Number checks are the performance gates' own (``gates.gate_spec``), so a
 bad value reads the same in both places: ``p95_ms=-1`` or ``users=0``
 stops the run before it starts.
 """
@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..gates.thresholds import LimitKind, ThresholdError, fraction, parse_limits, positive_number, whole_number
+from ..gates.gate_spec import LimitKind, ThresholdError, fraction, parse_limits, positive_number, whole_number
 
 if TYPE_CHECKING:
     from .results import LoadResult

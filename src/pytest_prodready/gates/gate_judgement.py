@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from . import baseline as baselines
-from . import thresholds
+from . import gate_spec
 from .latency import LatencySummary
 
 MAX_REPORTED_SAMPLES = 5000
@@ -30,7 +30,7 @@ class GateOutcome:
 
 
 def evaluate(
-    spec: thresholds.GateSpec,
+    spec: gate_spec.GateSpec,
     summary: LatencySummary,
     samples_ms: Sequence[float],
     *,
@@ -49,9 +49,9 @@ def evaluate(
         "samples_ms": [round(s, 4) for s in samples_ms[:MAX_REPORTED_SAMPLES]],
     }
     failures = []
-    misses = thresholds.check(spec, summary)
+    misses = gate_spec.check(spec, summary)
     if misses:
-        failures.append(f"{'; '.join(misses)} ({thresholds.describe(summary)})")
+        failures.append(f"{'; '.join(misses)} ({gate_spec.describe(summary)})")
     if baseline is not None:
         regression = baselines.compare(
             baseline, nodeid, summary.to_dict(), metric, bound_pct, samples_ms, min_change.ms(limit_of(spec, metric))
@@ -63,18 +63,18 @@ def evaluate(
     return GateOutcome(figures=figures, failures=failures, warnings=_warnings(spec, summary, failures))
 
 
-def limit_of(spec: thresholds.GateSpec, metric: str) -> float | None:
+def limit_of(spec: gate_spec.GateSpec, metric: str) -> float | None:
     """The gate's limit on ``metric``, else its tightest latency limit: what a change is measured against."""
     own = getattr(spec, metric, None)
     if own is not None:
         return float(own)
-    limits = [getattr(spec, key) for key in thresholds.LATENCY_KEYS if getattr(spec, key) is not None]
+    limits = [getattr(spec, key) for key in gate_spec.LATENCY_KEYS if getattr(spec, key) is not None]
     return float(min(limits)) if limits else None
 
 
-def _warnings(spec: thresholds.GateSpec, summary: LatencySummary, failures: list[str]) -> list[str]:
+def _warnings(spec: gate_spec.GateSpec, summary: LatencySummary, failures: list[str]) -> list[str]:
     """Warn-level misses matter only when the gate passed: a failure already says more."""
-    misses = thresholds.missed(spec.warn_limits, summary)
+    misses = gate_spec.missed(spec.warn_limits, summary)
     if failures or not misses:
         return []
-    return [f"{'; '.join(misses)} (warning level; {thresholds.describe(summary)})"]
+    return [f"{'; '.join(misses)} (warning level; {gate_spec.describe(summary)})"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..gates.evaluation import GateOutcome
-from . import thresholds
+from ..gates.gate_judgement import GateOutcome
+from . import load_spec
 from .results import LoadResult
-from .thresholds import LoadSpec
+from .load_spec import LoadSpec
 
 
 def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
@@ -16,8 +16,8 @@ def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
     """
     figures = {"load": {**result.to_dict(), "plan": spec.plan()}, "limits": spec.limits(),
                "warn_limits": dict(spec.warn_limits)}
-    misses = thresholds.check(spec, result)
-    warned = [] if misses else thresholds.missed(spec.warn_limits, result)
+    misses = load_spec.check(spec, result)
+    warned = [] if misses else load_spec.missed(spec.warn_limits, result)
     failures = [f"{'; '.join(misses)} ({result.context()})"] if misses else []
     warnings = [f"{'; '.join(warned)} (warning level; {result.context()})"] if warned else []
     return GateOutcome(figures=figures, failures=failures, warnings=warnings)

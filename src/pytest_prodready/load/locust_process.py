@@ -23,7 +23,7 @@ from . import processes
 from .agent_options import AgentOptions
 from .loopback import check_target
 from .results import LoadResult, latest_row, read_result, timeline_file
-from .thresholds import LoadSpec
+from .load_spec import LoadSpec
 
 AGENT_MODULE = "pytest_prodready.load.agent"
 API_KEY_ENV = "PRODREADY_API_KEY"
