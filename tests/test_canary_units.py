@@ -46,7 +46,7 @@ from pytest_prodready.gates.comparison import (
     compare_error_rate_blocks,
     compare_percentile_blocks,
 )
-from pytest_prodready.gates.gate_spec import ThresholdError
+from pytest_prodready.limits import ThresholdError
 from pytest_prodready.report.redaction import MASK, Redactor
 
 from .clocks import ManualClock, StepClock

@@ -9,7 +9,7 @@ import stat
 import httpx
 import pytest
 
-from pytest_prodready.gates.gate_spec import ThresholdError
+from pytest_prodready.limits import ThresholdError, parse_duration
 from pytest_prodready.load.agent_options import AgentOptions
 from pytest_prodready.load.load_judgement import evaluate
 from pytest_prodready.load.loopback import (
@@ -30,13 +30,12 @@ from pytest_prodready.load.results import (
     stats_file,
     timeline_file,
 )
-from pytest_prodready.load.locust_process import LoadPlan, locust_args
 from pytest_prodready.load.load_spec import (
     DEFAULT_CAP_RPS,
     check,
-    parse_duration,
     parse_load,
 )
+from pytest_prodready.load.locust_process import LoadPlan, locust_args
 from pytest_prodready.reference.api_keys import (
     ApiKey,
     KeyFileError,

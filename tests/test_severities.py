@@ -14,7 +14,8 @@ import textwrap
 import jsonschema
 import pytest
 
-from pytest_prodready.gates.gate_spec import ThresholdError, parse_gate
+from pytest_prodready.gates.gate_spec import parse_gate
+from pytest_prodready.limits import ThresholdError
 from pytest_prodready.report.readiness_json import SCHEMA_PATH
 from pytest_prodready.severity import Levels, split
 

@@ -9,16 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_prodready.gates.latency import LatencySummary
-from pytest_prodready.gates.profiles import SHIPPED_PROFILES, merged_profiles
 from pytest_prodready.gates.gate_spec import (
     GATE_KEYS,
     LATENCY_KEYS,
     GateSpec,
-    ThresholdError,
     check,
     describe,
     parse_gate,
 )
+from pytest_prodready.gates.profiles import SHIPPED_PROFILES, merged_profiles
+from pytest_prodready.limits import ThresholdError
 from pytest_prodready.settings import Settings
 
 NUMBER_KEYS = LATENCY_KEYS + ("min_ops_per_s",)

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import pytest
 
-from .gates.gate_spec import ThresholdError, check_severity
+from .limits import ThresholdError, check_severity
 from .markers import MarkerError
 from .readiness_case import figures
 

@@ -85,7 +85,7 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
     missed (e.g. ``p99 63.1 ms > 50 ms (n=200; ...)``).
     """
     from .gates.latency import LatencyRecorder, measure_timer_overhead
-    from .gates.gate_spec import ThresholdError
+    from .limits import ThresholdError
 
     marker = request.node.get_closest_marker("perf_gate")
     name, inline = gate_arguments(marker.args, marker.kwargs) if marker else (None, {})
@@ -380,7 +380,7 @@ def canary(
     from .canary.exclusive import one_at_a_time
     from .canary.canary_run import CanaryRun
     from .canary.spec import parse_canary
-    from .gates.gate_spec import ThresholdError
+    from .limits import ThresholdError
     from .load.harness import terminal_reporter
 
     marker = request.node.get_closest_marker("canary")

@@ -216,7 +216,7 @@ def _is_case(item: pytest.Item) -> bool:
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
-    from .gates.gate_spec import ThresholdError
+    from .limits import ThresholdError
     from .load.harness import check_marker as check_load_marker
 
     settings = settings_of(config)

@@ -46,9 +46,9 @@ class ReadinessWait:
     def from_options(cls, config: pytest.Config, state: RunState) -> ReadinessWait | None:
         """None without ``--prodready-wait``; a usage error when it is misused."""
         from .extras import MissingExtra
-        from .gates.gate_spec import ThresholdError
+        from .limits import ThresholdError
         from .load.loopback import RemoteHostError
-        from .load.load_spec import parse_duration
+        from .limits import parse_duration
 
         given = config.getoption("prodready_wait", default=None)
         if given is None:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
-from .gates.gate_spec import GateSpec, ThresholdError, parse_gate
+from .gates.gate_spec import GateSpec, parse_gate
+from .limits import ThresholdError
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
 from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts

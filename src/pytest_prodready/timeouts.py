@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .gates.gate_spec import ThresholdError, positive_number
+from .limits import ThresholdError, positive_number
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_QUERY_TIMEOUT_S = 30.0

@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..gates.gate_spec import ThresholdError, check_severity, positive_number, whole_number
-from ..load.load_spec import parse_duration
+from ..limits import ThresholdError, check_severity, parse_duration, positive_number, whole_number
 
 PERCENTILE_KEYS = {"p50_pct": 50, "p95_pct": 95, "p99_pct": 99}
 INCONCLUSIVE_POLICIES = ("go", "no-go")

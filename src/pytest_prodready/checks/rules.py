@@ -136,7 +136,7 @@ _NODES = {"label": _TEXT, "type": _TEXT}
 
 
 def _freshness(params: Mapping[str, Any], here: str) -> Threshold:
-    from ..load.load_spec import ThresholdError, parse_duration
+    from ..limits import ThresholdError, parse_duration
 
     try:
         return Threshold("<=", parse_duration(params["max_age"], f"{here}: key 'max_age'"))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from ..gates.gate_spec import ThresholdError
+from ..limits import ThresholdError
 from .. import systems
 from ..usage import UsageMistake
 from .loopback import RemoteHostError

@@ -1,17 +1,16 @@
 """``@pytest.mark.load(...)``: run parameters and pass/fail limits, parsed once, errors name the key.
 
-Number checks are the performance gates' own (``gates.gate_spec``), so a
-bad value reads the same in both places: ``p95_ms=-1`` or ``users=0``
-stops the run before it starts.
+Numbers, durations and warn / fail levels are checked by :mod:`..limits`, as
+the performance gates' are, so a bad value reads the same in both places:
+``p95_ms=-1`` or ``users=0`` stops the run before it starts.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..gates.gate_spec import LimitKind, ThresholdError, fraction, parse_limits, positive_number, whole_number
+from ..limits import LimitKind, ThresholdError, fraction, parse_duration, parse_limits, positive_number, whole_number
 
 if TYPE_CHECKING:
     from .results import LoadResult
@@ -21,7 +20,6 @@ LIMIT_KEYS = ("max_error_ratio", *LATENCY_LIMITS, "min_rps")
 DEFAULT_MAX_ERROR_RATIO = 0.01
 # Without max_requests the cap is duration x this rate: far above what loopback can serve, still finite.
 DEFAULT_CAP_RPS = 10_000
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 @dataclass(frozen=True)
@@ -94,20 +92,6 @@ def parse_load(raw: Mapping[str, Any], where: str) -> LoadSpec:
             allowed = ", ".join(sorted({*SPEC_KEYS, *_ALIASES} - {"name", *_ALIASES.values()}))
             raise ThresholdError(f"{where}: unknown load key {given!r} (expected one of: {allowed})")
     return LoadSpec(**values, **limits.fail_values(), warn_limits=limits.warn)
-
-
-def parse_duration(value: Any, where: str) -> int:
-    """Whole seconds from ``20``, ``"20s"``, ``"1m30s"`` or ``"1h"`` (locust's --run-time takes seconds)."""
-    if isinstance(value, str) and value.strip().isdecimal():
-        value = int(value.strip())  # plain seconds, as the message below suggests
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match and any(match.groups()):
-            hours, minutes, seconds = (int(part or 0) for part in match.groups())
-            value = hours * 3600 + minutes * 60 + seconds
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ThresholdError(f"{where}: expected a duration like 20, '20s' or '1m30s' (at least 1 s), got {value!r}")
-    return value
 
 
 def _flag(value: Any, where: str) -> bool:
