@@ -144,7 +144,7 @@ def stored(options: argparse.Namespace, folder: Path, deadline: float) -> None:
 
 def canary(options: argparse.Namespace, folder: Path, deadline: float) -> None:
     sys.path.insert(0, str(ROOT / "src"))
-    from pytest_prodready.load.server import reference_server
+    from pytest_prodready.net.server import reference_server
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     print(f"live canary: {options.runs} identical and {options.runs} +30 % runs of {CANARY.relative_to(ROOT)} "

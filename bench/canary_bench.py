@@ -30,7 +30,7 @@ from pytest_prodready.canary.canary_run import CanaryRun
 from pytest_prodready.canary.spec import CanarySpec
 from pytest_prodready.gates.comparison import INCONCLUSIVE, REGRESSED, WITHIN
 from pytest_prodready.gates.latency import DEFAULT_CLOCK
-from pytest_prodready.load.server import reference_server
+from pytest_prodready.net.server import reference_server
 from pytest_prodready.timeouts import Timeouts
 
 CANDIDATES = {"unchanged": 0.0, "+10 %": 0.1, "+30 %": 0.3}

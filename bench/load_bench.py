@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from pytest_prodready.load.locust_process import API_KEY_ENV, LoadPlan, run_load
-from pytest_prodready.load.server import RunningServer, reference_server
+from pytest_prodready.net.server import RunningServer, reference_server
 from pytest_prodready.load.load_spec import parse_load
 from pytest_prodready import suites
 

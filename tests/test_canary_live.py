@@ -21,7 +21,7 @@ import pytest
 
 from pytest_prodready.canary.pair import BASELINE_API_KEY_ENV
 from pytest_prodready.load.locust_process import API_KEY_ENV
-from pytest_prodready.load.server import RunningServer, reference_server
+from pytest_prodready.net.server import RunningServer, reference_server
 
 from .sessions import SUITES
 from .chromium import render

@@ -237,7 +237,7 @@ def test_a_non_loopback_side_is_refused_before_anything_is_sent(project, healthy
     )
     text = output(result)
     result.assert_outcomes(failed=1)
-    assert "refusing to send load to '192.0.2.1' (192.0.2.1)" in text
+    assert "refusing to connect to '192.0.2.1' (192.0.2.1)" in text
     assert "--prodready-allow-remote-load" in text
     assert "READINESS: NO-GO" in text
     assert not (pytester.path / "connects.log").exists(), (pytester.path / "connects.log").read_text()
@@ -400,7 +400,7 @@ def test_canary(canary):
     result = pytester.runpytest_inprocess()
     text = output(result)
     result.assert_outcomes(failed=1)
-    assert only_failure(result).startswith("canary: refusing to send load to '192.0.2.1' (192.0.2.1): "), text
+    assert only_failure(result).startswith("canary: refusing to connect to '192.0.2.1' (192.0.2.1): "), text
     assert "--prodready-allow-remote-load" in text
     assert "Traceback" not in text
     assert not (pytester.path / "connects.log").exists(), (pytester.path / "connects.log").read_text()

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_prodready.load.readiness import ApiReadiness
 from pytest_prodready.load.locust_process import API_KEY_ENV, LoadPlan, run_load
-from pytest_prodready.load.server import reference_server
+from pytest_prodready.net.server import reference_server
 from pytest_prodready.load.load_spec import parse_load
 from pytest_prodready.reference.app import EXAMPLE_ROUTES
 
@@ -123,7 +123,7 @@ def test_the_shipped_100_session_case_passes(pytester: pytest.Pytester):
 
 VARIANTS = f"""
 import pytest
-from pytest_prodready.load.server import reference_server
+from pytest_prodready.net.server import reference_server
 
 LOCUSTFILE = {str(LOCUSTFILE)!r}
 
@@ -170,7 +170,7 @@ def test_a_non_loopback_host_is_refused_before_any_connection(pytester: pytest.P
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--basetemp={pytester.path / 'bt'}")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*refusing to send load to '10.0.0.1'*--prodready-allow-remote-load*"])
+    result.stdout.fnmatch_lines(["*refusing to connect to '10.0.0.1'*--prodready-allow-remote-load*"])
     assert not list((pytester.path / "bt").rglob("locust.out"))  # locust never started
 
 

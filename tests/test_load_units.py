@@ -12,7 +12,7 @@ import pytest
 from pytest_prodready.limits import ThresholdError, parse_duration
 from pytest_prodready.load.agent_options import AgentOptions
 from pytest_prodready.load.load_judgement import evaluate
-from pytest_prodready.load.loopback import (
+from pytest_prodready.net.loopback import (
     ALLOW_OPTION,
     RemoteHostError,
     check_target,

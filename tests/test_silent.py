@@ -20,7 +20,7 @@ from .sessions import output
 
 # What a readiness run needs and an ordinary run must not pay for at start-up.
 HEAVY = ("numpy", "aiosqlite", "httpx", "locust", "neo4j", "jsonschema", "pytest_prodready.reference",
-         "pytest_prodready.load.server", "pytest_prodready.checks.sqlite")
+         "pytest_prodready.net.server", "pytest_prodready.checks.sqlite")
 
 USER_TESTS = """
 import json

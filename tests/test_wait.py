@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from pytest_prodready.load.loopback import RemoteHostError
+from pytest_prodready.net.loopback import RemoteHostError
 from pytest_prodready.wait import (
     MIN_PROBE_S,
     PROBE_TIMEOUT_S,
@@ -77,7 +77,7 @@ def test_probes_that_use_their_whole_timeout_end_the_wait_at_the_deadline():
 
 
 def test_a_remote_health_url_is_refused_unless_allowed():
-    with pytest.raises(RemoteHostError, match="refusing to send load to '203.0.113.9'"):
+    with pytest.raises(RemoteHostError, match="refusing to connect to '203.0.113.9'"):
         http_health("http://203.0.113.9:8080")
     assert http_health("http://203.0.113.9:8080", allow_remote=True) is not None
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .load.harness import LoadHarness
     from .load.readiness import ReadinessFactory
     from .load.results import LoadResult
-    from .load.server import RunningServer
+    from .net.server import RunningServer
     from .load.load_spec import LoadSpec
     from .checks.schema_expectation import SchemaExpectation
     from .dataset_growth import Dataset
@@ -288,7 +288,7 @@ def reference_app(
     ``.limited_api_key`` (5 requests/s) are sent as ``X-API-Key``.
     """
     _require("http", "reference_app (the reference service over HTTP)")
-    from .load.server import ServerStartError, reference_server
+    from .net.server import ServerStartError, reference_server
 
     with ExitStack() as stack:
         try:
@@ -337,7 +337,7 @@ def canary_pair(
     """
     _require("http", "canary_pair")
     from .canary.pair import PairError, embedded_pair, from_urls
-    from .load.server import ServerStartError
+    from .net.server import ServerStartError
 
     settings = prodready_settings
     try:

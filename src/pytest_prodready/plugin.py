@@ -38,7 +38,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
     target,
 )
 from . import async_cases
-from .load.loopback import ALLOW_OPTION
+from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .readiness_case import FIGURES_KEY, INFO_KEY, figures
 from .readiness_wait import add_options as add_wait_options

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .load.loopback import ALLOW_OPTION
+from .net.loopback import ALLOW_OPTION
 from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class ReadinessWait:
         """None without ``--prodready-wait``; a usage error when it is misused."""
         from .extras import MissingExtra
         from .limits import ThresholdError
-        from .load.loopback import RemoteHostError
+        from .net.loopback import RemoteHostError
         from .limits import parse_duration
 
         given = config.getoption("prodready_wait", default=None)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .checks.sqlite import read_only_uri
-from .load.loopback import check_target, without_userinfo
+from .net.loopback import check_target, without_userinfo
 
 NEO4J_USER_ENV, NEO4J_PASSWORD_ENV = "PRODREADY_NEO4J_USER", "PRODREADY_NEO4J_PASSWORD"
 PROBE_TIMEOUT_S = 2.0  # the most one probe is given

@@ -17,7 +17,7 @@ import pytest
 
 from ..gates.gate_judgement import GateOutcome
 from ..gates.latency import Clock
-from ..load.loopback import RemoteHostError, check_target
+from ..net.loopback import RemoteHostError, check_target
 from ..timeouts import Timeouts
 from .interleave import BASELINE, CANDIDATE, Call, Interleaved, Progress, sample
 from .judgement import judge, undecided

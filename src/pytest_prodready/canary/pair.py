@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from ..load.locust_process import API_KEY_ENV
-from ..load.server import reference_server
+from ..net.server import reference_server
 from .spec import MISSING_TARGET
 
 BASELINE_API_KEY_ENV = "PRODREADY_BASELINE_API_KEY"

@@ -33,7 +33,7 @@ from locust.main import main as locust_main
 from locust.runners import MasterRunner, WorkerRunner
 
 from pytest_prodready.load.agent_options import AgentOptions
-from pytest_prodready.load.loopback import refuse_remote
+from pytest_prodready.net.loopback import refuse_remote
 from pytest_prodready.load.results import errors_file, timeline_file
 
 CAP_MESSAGE = "prodready_request_cap"

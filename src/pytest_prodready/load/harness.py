@@ -17,7 +17,7 @@ import pytest
 from ..limits import ThresholdError
 from .. import systems
 from ..usage import UsageMistake
-from .loopback import RemoteHostError
+from ..net.loopback import RemoteHostError
 from .results import LoadResult, LoadResultError
 from .locust_process import API_KEY_ENV, LoadPlan, LoadRunError, run_load
 from .load_spec import LoadSpec, parse_load

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from . import processes
+from ..net import processes
 from .agent_options import AgentOptions
-from .loopback import check_target
+from ..net.loopback import check_target
 from .results import LoadResult, latest_row, read_result, timeline_file
 from .load_spec import LoadSpec
 
