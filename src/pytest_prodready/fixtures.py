@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .canary.canary_run import CanaryRun
     from .checks.assertions import Consistency
     from .checks.sqlite import SQLiteProbe
-    from .gates.gate_judgement import GateOutcome
+    from .case_outcome import CaseOutcome
     from .gates.latency import Clock, LatencyRecorder
     from .gates.gate_spec import GateSpec
     from .load.harness import LoadHarness
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # What the measuring fixtures leave on the test item; the plugin judges it after the test body.
 GATE_KEY = pytest.StashKey["tuple[GateSpec, LatencyRecorder]"]()
 LOAD_KEY = pytest.StashKey["tuple[LoadSpec, LoadResult]"]()
-CANARY_KEY = pytest.StashKey["GateOutcome"]()
+CANARY_KEY = pytest.StashKey["CaseOutcome"]()
 OVERHEAD_KEY = pytest.StashKey[dict[Any, float]]()  # the timer's own cost, measured once per clock
 BUILT_TARGET_KEY = pytest.StashKey[object]()  # the adapter the ``target`` fixture built, to tell it from an override
 
@@ -392,7 +392,7 @@ def canary(
     except ThresholdError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
-    def record(outcome: GateOutcome) -> None:
+    def record(outcome: CaseOutcome) -> None:
         request.node.stash[CANARY_KEY] = outcome
 
     from . import systems

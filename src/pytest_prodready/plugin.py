@@ -47,7 +47,7 @@ from .session import asked, configured, mentions_prodready, pyproject, redactor_
 # This module loads in every pytest run of an environment where the plugin is installed: what
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
 if TYPE_CHECKING:
-    from .gates.gate_judgement import GateOutcome
+    from .case_outcome import CaseOutcome
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
@@ -364,7 +364,7 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
         controller.state.deselected.update(found)
 
 
-def _judge(item: pytest.Item, outcome: GateOutcome) -> None:
+def _judge(item: pytest.Item, outcome: CaseOutcome) -> None:
     """Attach an outcome's figures to the case, and fail it when a limit was missed."""
     from . import case_warnings
     from .report.junit import junit_properties

@@ -15,7 +15,7 @@ from typing import Any, Callable, ContextManager, Mapping
 import httpx
 import pytest
 
-from ..gates.gate_judgement import GateOutcome
+from ..case_outcome import CaseOutcome
 from ..gates.latency import Clock
 from ..net.loopback import RemoteHostError, check_target
 from ..timeouts import Timeouts
@@ -26,7 +26,7 @@ from .spec import CanarySpec
 
 API_KEY_HEADER = "X-API-Key"
 Request = Callable[[httpx.Client], Any]
-Record = Callable[[GateOutcome], None]
+Record = Callable[[CaseOutcome], None]
 
 
 class CanaryRun:

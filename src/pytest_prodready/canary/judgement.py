@@ -21,7 +21,7 @@ from ..gates.comparison import (
     compare_error_rate_blocks,
     compare_percentile_blocks,
 )
-from ..gates.gate_judgement import GateOutcome
+from ..case_outcome import CaseOutcome
 from ..gates.latency import summarize
 from .interleave import BASELINE, CANDIDATE, Interleaved, SideSamples
 from .spec import DEFAULT_BOUND_PCT, CanarySpec
@@ -33,7 +33,7 @@ NO_BASELINE = "no baseline"  # the baseline answered nothing successfully: nothi
 NOT_MEASURED = "not measured"  # no round finished on both sides (the duration ran out first)
 
 
-def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_url: str) -> GateOutcome:
+def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_url: str) -> CaseOutcome:
     """The canary's figures, and why it failed or warned."""
     comparisons = _comparisons(spec, run)
     settled = _decided_without_statistics(run)
@@ -45,8 +45,8 @@ def judge(spec: CanarySpec, run: Interleaved, *, baseline_url: str, candidate_ur
     undecided = [c for c in comparisons if c.decision == INCONCLUSIVE]
     doubts = [_inconclusive_message(spec, run, undecided)] if undecided and not failures else []
     if spec.inconclusive == "no-go":
-        return GateOutcome(figures=figures, failures=failures + doubts)
-    return GateOutcome(figures=figures, failures=failures, warnings=doubts)
+        return CaseOutcome(figures=figures, failures=failures + doubts)
+    return CaseOutcome(figures=figures, failures=failures, warnings=doubts)
 
 
 def undecided(spec: CanarySpec, run: Interleaved) -> bool:

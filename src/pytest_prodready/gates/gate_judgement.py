@@ -6,27 +6,14 @@ tested with plain values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ..case_outcome import CaseOutcome
 from . import baseline as baselines
 from . import gate_spec
 from .latency import LatencySummary
 
 MAX_REPORTED_SAMPLES = 5000
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """The figures to report and, when the gate failed or warned, why."""
-
-    figures: dict[str, Any]
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def message(self) -> str:
-        return "; ".join(self.failures)
 
 
 def evaluate(
@@ -39,7 +26,7 @@ def evaluate(
     metric: str = "p95_ms",
     bound_pct: float = 10.0,
     min_change: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE),
-) -> GateOutcome:
+) -> CaseOutcome:
     """Check the summary against the gate's limits and, if given, the baseline."""
     figures: dict[str, Any] = {
         "gate": spec.name or None,
@@ -60,7 +47,7 @@ def evaluate(
             figures["baseline"] = {"name": baseline.name, **regression.to_dict()}
             if regression.regressed:
                 failures.append(regression.message())
-    return GateOutcome(figures=figures, failures=failures, warnings=_warnings(spec, summary, failures))
+    return CaseOutcome(figures=figures, failures=failures, warnings=_warnings(spec, summary, failures))
 
 
 def limit_of(spec: gate_spec.GateSpec, metric: str) -> float | None:

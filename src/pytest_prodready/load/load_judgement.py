@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..gates.gate_judgement import GateOutcome
+from ..case_outcome import CaseOutcome
 from . import load_spec
 from .results import LoadResult
 from .load_spec import LoadSpec
 
 
-def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
+def evaluate(spec: LoadSpec, result: LoadResult) -> CaseOutcome:
     """Figures for the reports and, when a limit was missed, a one-line reason with context.
 
     ``error ratio 10.2 % > 1 %; p95 231 ms > 200 ms (1,950 req, 97.5 req/s)``.
@@ -20,4 +20,4 @@ def evaluate(spec: LoadSpec, result: LoadResult) -> GateOutcome:
     warned = [] if misses else load_spec.missed(spec.warn_limits, result)
     failures = [f"{'; '.join(misses)} ({result.context()})"] if misses else []
     warnings = [f"{'; '.join(warned)} (warning level; {result.context()})"] if warned else []
-    return GateOutcome(figures=figures, failures=failures, warnings=warnings)
+    return CaseOutcome(figures=figures, failures=failures, warnings=warnings)
