@@ -47,6 +47,7 @@ from pytest_prodready.gates.comparison import (
     compare_percentile_blocks,
 )
 from pytest_prodready.limits import ThresholdError
+from pytest_prodready.markers import MarkerError
 from pytest_prodready.report.redaction import MASK, Redactor
 
 from .clocks import ManualClock, StepClock
@@ -164,15 +165,16 @@ def test_check_marker_accepts_a_well_used_marker_and_ignores_other_tests():
 
 
 @pytest.mark.parametrize(
-    ("item", "needle"),
+    ("item", "error", "needle"),
     [
-        (fake_item(("canary",), 10), "keyword arguments only"),
-        (fake_item(("latency",), blocks=4), "'canary' fixture"),
-        (fake_item(("canary",), blocks=1), "blocks"),
+        (fake_item(("canary",), 10), MarkerError, "keyword arguments only"),
+        (fake_item(("latency",), blocks=4), MarkerError, "'canary' fixture"),
+        (fake_item(("canary",), blocks=1), ThresholdError, "blocks"),
     ],
 )
-def test_check_marker_rejects_misuse_naming_the_test(item, needle):
-    with pytest.raises(ThresholdError) as caught:
+def test_check_marker_rejects_misuse_naming_the_test(item, error, needle):
+    """A marker used wrongly is a MarkerError; a bad value in a well-used marker is a ThresholdError."""
+    with pytest.raises(error) as caught:
         check_marker(item, 10.0, "go")
     assert str(caught.value).startswith(WHERE) and needle in str(caught.value)
 

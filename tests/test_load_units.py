@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -30,12 +31,14 @@ from pytest_prodready.load.results import (
     stats_file,
     timeline_file,
 )
+from pytest_prodready.load.harness import check_marker
 from pytest_prodready.load.load_spec import (
     DEFAULT_CAP_RPS,
     check,
     parse_load,
 )
 from pytest_prodready.load.locust_process import LoadPlan, locust_args
+from pytest_prodready.markers import MarkerError
 from pytest_prodready.reference.api_keys import (
     ApiKey,
     KeyFileError,
@@ -260,3 +263,27 @@ def test_timeline_rates_stay_positive_across_a_statistics_reset():
         {"t_s": 5.0, "requests": 510, "failures": 1},
     ])
     assert [(r["rps"], r["failures_per_s"]) for r in rows] == [(666.67, 1.33), (250.0, 0.0), (260.0, 1.0)]
+
+
+def load_item(fixtures: tuple[str, ...], *args, **kwargs) -> SimpleNamespace:
+    marker = SimpleNamespace(args=args, kwargs=kwargs)
+    return SimpleNamespace(nodeid="t.py::t", fixturenames=fixtures, get_closest_marker=lambda name: marker if name == "load" else None)
+
+
+@pytest.mark.parametrize(
+    ("item", "error", "needle"),
+    [
+        (load_item(("load_runner",), 10), MarkerError, "keyword arguments only"),
+        (load_item(("latency",), users=4), MarkerError, "'load_runner' fixture"),
+        (load_item(("load_runner",), users=0), ThresholdError, "users"),
+    ],
+)
+def test_a_misused_load_marker_is_a_marker_error_and_a_bad_value_a_threshold_error(item, error, needle):
+    with pytest.raises(error) as caught:
+        check_marker(item)
+    assert str(caught.value).startswith("t.py::t") and needle in str(caught.value)
+
+
+def test_a_well_used_load_marker_passes():
+    check_marker(load_item(("load_runner",), users=4, duration="5s"))
+    check_marker(load_item((), name="only filed"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..limits import ThresholdError, check_severity, parse_duration, positive_number, whole_number
+from ..markers import MarkerError
 
 PERCENTILE_KEYS = {"p50_pct": 50, "p95_pct": 95, "p99_pct": 99}
 INCONCLUSIVE_POLICIES = ("go", "no-go")
@@ -125,10 +126,10 @@ def check_marker(item: Any, default_bound_pct: float, inconclusive: str) -> None
     if marker is None:
         return
     if marker.args:
-        raise ThresholdError(f"{item.nodeid}: @pytest.mark.canary takes keyword arguments only, got {marker.args!r}")
+        raise MarkerError(f"{item.nodeid}: @pytest.mark.canary takes keyword arguments only, got {marker.args!r}")
     parse_canary(marker.kwargs, item.nodeid, default_bound_pct=default_bound_pct, inconclusive=inconclusive)
     if "canary" not in getattr(item, "fixturenames", ()):
-        raise ThresholdError(f"{item.nodeid}: @pytest.mark.canary needs the 'canary' fixture to measure it")
+        raise MarkerError(f"{item.nodeid}: @pytest.mark.canary needs the 'canary' fixture to measure it")
 
 
 def implied_info(item: Any) -> dict[str, str] | None:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 import pytest
 
 from ..limits import ThresholdError
+from ..markers import MarkerError
 from .. import systems
 from ..usage import UsageMistake
 from ..net.loopback import RemoteHostError
@@ -129,10 +130,10 @@ def check_marker(item: pytest.Item) -> None:
     if marker is None:
         return
     if marker.args:
-        raise ThresholdError(f"{item.nodeid}: @pytest.mark.load takes keyword arguments only, got {marker.args!r}")
+        raise MarkerError(f"{item.nodeid}: @pytest.mark.load takes keyword arguments only, got {marker.args!r}")
     parse_load(marker.kwargs, item.nodeid)
     settings = set(marker.kwargs) - {"name"}
     if settings and "load_runner" not in getattr(item, "fixturenames", ()):
-        raise ThresholdError(
+        raise MarkerError(
             f"{item.nodeid}: @pytest.mark.load({', '.join(sorted(settings))}=...) needs the 'load_runner' fixture"
         )
