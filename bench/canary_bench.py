@@ -1,6 +1,6 @@
 """False-alarm and detection rates of the live canary gate, on real services.
 
-    python3 bench/canary_bench.py [--trials 20] [--delay-ms 2] [--blocks 20] [--block-size 25]
+    python3 bench/canary_bench.py [--trials 20] [--delay-ms 2] [--rounds 20] [--block-size 25]
 
 Starts four reference apps on 127.0.0.1, all doing ``--delay-ms`` of
 simulated work per request: the baseline, an unchanged twin, and candidates
@@ -50,10 +50,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--delay-ms", type=float, default=2.0)
-    parser.add_argument("--blocks", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--block-size", type=int, default=25)
     options = parser.parse_args()
-    spec = CanarySpec(blocks=options.blocks, block_size=options.block_size)
+    spec = CanarySpec(rounds=options.rounds, block_size=options.block_size)
     print(
         f"canary gate on reference apps ({options.delay_ms:g} ms work per request): {options.trials} trials per "
         f"candidate, {spec.planned_per_side} requests per side in ABBA blocks of {spec.block_size}"

@@ -128,7 +128,7 @@ def test_identical_apps_compared_again_and_again_never_give_a_no_go(pytester, mo
     result.stdout.fnmatch_lines(["READINESS: GO*"])
 
 
-SHORT_RUN = "blocks=6, max_blocks=6, block_size=5, warmup=5"  # 6 rounds, not extended: fewer than the 10 a decision needs
+SHORT_RUN = "blocks=6, max_rounds=6, block_size=5, warmup=5"  # 6 rounds, not extended: fewer than the 10 a decision needs
 
 
 def test_a_run_shorter_than_10_rounds_is_inconclusive_even_for_a_10x_slower_candidate(pytester, monkeypatch, apps):

@@ -186,7 +186,7 @@ def test_a_canary_marker_without_the_canary_fixture_is_a_usage_error(project):
         test_bad="""
         import pytest
 
-        @pytest.mark.canary(blocks=4)
+        @pytest.mark.canary(rounds=4)
         def test_canary():
             pass
         """
@@ -196,7 +196,7 @@ def test_a_canary_marker_without_the_canary_fixture_is_a_usage_error(project):
 
 def test_the_canary_marker_is_registered_for_strict_markers(project):
     pytester = project()
-    pytester.makepyfile(test_plain="import pytest\n\n@pytest.mark.canary(blocks=4)\ndef test_one():\n    pass\n")
+    pytester.makepyfile(test_plain="import pytest\n\n@pytest.mark.canary(rounds=4)\ndef test_one():\n    pass\n")
     # collection stops on the missing fixture, not on an unknown marker
     assert_usage_error(pytester.runpytest_inprocess("--strict-markers"), "'canary' fixture")
 
@@ -210,7 +210,7 @@ def test_a_target_url_without_a_baseline_fails_the_case_asking_for_one(project):
         test_canary="""
         import pytest
 
-        @pytest.mark.canary(blocks=4, block_size=10, warmup=2)
+        @pytest.mark.canary(rounds=4, block_size=10, warmup=2)
         def test_canary(canary):
             raise AssertionError("the canary fixture should have refused to build")
         """
@@ -444,7 +444,7 @@ from pathlib import Path
 
 import pytest
 
-@pytest.mark.canary(blocks=2, block_size=2, warmup=0)
+@pytest.mark.canary(rounds=2, block_size=2, warmup=0)
 def test_canary(canary):
     Path("keys.txt").write_text(canary.pair.baseline.api_key + "\\n" + canary.pair.candidate.api_key)
     pair, key = canary.pair, canary.pair.candidate.api_key

@@ -52,13 +52,13 @@ def canary_figures(
     candidate_url: str = "http://127.0.0.1:8002", **spec_args: Any,
 ) -> dict[str, Any]:
     """The figures the real sampler and judgement make of two fake services (``spec_args`` override the spec)."""
-    spec = CanarySpec(**{"blocks": BLOCKS, "block_size": BLOCK_SIZE, "warmup": WARMUP, **spec_args})
+    spec = CanarySpec(**{"rounds": BLOCKS, "block_size": BLOCK_SIZE, "warmup": WARMUP, **spec_args})
     clock = ManualClock()
     calls = {
         BASELINE: service(clock, base_ms, base_errors_every),
         CANDIDATE: service(clock, cand_ms, cand_errors_every),
     }
-    run = sample(calls, blocks=spec.blocks, block_size=spec.block_size, warmup=spec.warmup,
+    run = sample(calls, rounds=spec.rounds, block_size=spec.block_size, warmup=spec.warmup,
                  duration_s=spec.duration_s, clock=clock)
     return judge(spec, run, baseline_url="http://127.0.0.1:8001", candidate_url=candidate_url).figures
 
@@ -262,7 +262,7 @@ def test_the_markdown_summary_has_a_canary_table(canary_document):
 
 def test_the_plan_counts_rounds_and_quotes_where_the_run_stopped():
     """Rounds done count complete rounds; the sampler's own words count single blocks."""
-    fig = canary_figures(steady(), steady(), blocks=20, block_size=25, warmup=20, duration_s=0.9)["canary"]
+    fig = canary_figures(steady(), steady(), rounds=20, block_size=25, warmup=20, duration_s=0.9)["canary"]
     assert (fig["plan"]["blocks"], fig["blocks_done"]) == (20, 3)
     assert canary_plan(fig) == ("plan: 20 rounds of 25 requests per side (ABBA order), 20 warm-up requests per side; "
                                 "3 of 20 rounds done (stopped at the 0.9 s limit after 7 of 40 blocks)")
@@ -321,12 +321,12 @@ def timed(canary, clock, candidate_ms):
     return request
 
 
-@pytest.mark.canary(blocks=10, block_size=6, warmup=2)
+@pytest.mark.canary(rounds=10, block_size=6, warmup=2)
 def test_slower_candidate(canary, prodready_clock):
     canary.compare(timed(canary, prodready_clock, 5.0))
 
 
-@pytest.mark.canary(blocks=10, block_size=6, warmup=2)
+@pytest.mark.canary(rounds=10, block_size=6, warmup=2)
 def test_unchanged_candidate(canary, prodready_clock):
     canary.compare(timed(canary, prodready_clock, 4.0))
 '''

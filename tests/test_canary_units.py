@@ -64,15 +64,15 @@ def test_defaults_gate_p50_and_p95_at_ten_percent():
     spec = parse_canary({}, WHERE)
     assert dict(spec.bounds_pct) == {50: 10.0, 95: 10.0}
     assert spec.error_points == 5.0
-    assert (spec.blocks, spec.block_size, spec.planned_per_side) == (20, 25, 500)
+    assert (spec.rounds, spec.block_size, spec.planned_per_side) == (20, 25, 500)
     assert spec.inconclusive == "go"
     assert spec.confidence == 0.95
 
 
 def test_the_runs_regression_bound_is_the_default_of_every_percentile():
-    spec = parse_canary({"blocks": 4}, WHERE, default_bound_pct=15.0)
+    spec = parse_canary({"rounds": 4}, WHERE, default_bound_pct=15.0)
     assert dict(spec.bounds_pct) == {50: 15.0, 95: 15.0}
-    assert spec.blocks == 4
+    assert spec.rounds == 4
 
 
 def test_an_explicit_p95_bound_gates_p95_only():
@@ -82,10 +82,10 @@ def test_an_explicit_p95_bound_gates_p95_only():
 
 def test_plan_keys_are_read():
     spec = parse_canary(
-        {"name": "search", "error_points": 2.5, "blocks": 4, "block_size": 10, "warmup": 0, "duration": "2m", "confidence": 0.9},
+        {"name": "search", "error_points": 2.5, "rounds": 4, "block_size": 10, "warmup": 0, "duration": "2m", "confidence": 0.9},
         WHERE,
     )
-    assert (spec.error_points, spec.blocks, spec.block_size, spec.warmup, spec.duration_s, spec.confidence) == (
+    assert (spec.error_points, spec.rounds, spec.block_size, spec.warmup, spec.duration_s, spec.confidence) == (
         2.5, 4, 10, 0, 120, 0.9,
     )
 
@@ -107,8 +107,9 @@ def test_without_a_marker_policy_the_runs_policy_applies():
         ("p50_pct", 0),
         ("p99_pct", True),
         ("error_points", -5),
+        ("rounds", 1),
+        ("rounds", 2.5),
         ("blocks", 1),
-        ("blocks", 2.5),
         ("block_size", 0),
         ("warmup", -1),
         ("duration", "soon"),
@@ -160,7 +161,7 @@ def fake_item(fixtures: tuple[str, ...], *args, **kwargs) -> SimpleNamespace:
 
 
 def test_check_marker_accepts_a_well_used_marker_and_ignores_other_tests():
-    check_marker(fake_item(("canary",), blocks=4), 10.0, "go")
+    check_marker(fake_item(("canary",), rounds=4), 10.0, "go")
     check_marker(SimpleNamespace(nodeid=WHERE, fixturenames=(), get_closest_marker=lambda name: None), 10.0, "go")
 
 
@@ -168,8 +169,8 @@ def test_check_marker_accepts_a_well_used_marker_and_ignores_other_tests():
     ("item", "error", "needle"),
     [
         (fake_item(("canary",), 10), MarkerError, "keyword arguments only"),
-        (fake_item(("latency",), blocks=4), MarkerError, "'canary' fixture"),
-        (fake_item(("canary",), blocks=1), ThresholdError, "blocks"),
+        (fake_item(("latency",), rounds=4), MarkerError, "'canary' fixture"),
+        (fake_item(("canary",), rounds=1), ThresholdError, "rounds"),
     ],
 )
 def test_check_marker_rejects_misuse_naming_the_test(item, error, needle):
@@ -205,9 +206,9 @@ def test_schedule_swaps_who_goes_first_each_round():
 def test_blocks_run_in_abba_order_after_both_sides_warm_up():
     clock, log = StepClock(), []
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock)}
-    run = interleave.sample(calls, blocks=3, block_size=2, warmup=2, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=3, block_size=2, warmup=2, duration_s=120, clock=clock)
     assert "".join(log) == "BBCC" + "BBCCCCBBBBCC"
-    assert run.blocks_done == 3 and run.stopped_early == ""
+    assert run.rounds_done == 3 and run.stopped_early == ""
 
 
 def test_warm_up_stays_out_of_the_samples_and_latency_is_the_clocks():
@@ -217,7 +218,7 @@ def test_warm_up_stays_out_of_the_samples_and_latency_is_the_clocks():
         BASELINE: FakeService("B", log, clock, answer=warm_errors),
         CANDIDATE: FakeService("C", log, clock, extra_ns=2_000_000, answer=warm_errors),
     }
-    run = interleave.sample(calls, blocks=2, block_size=4, warmup=3, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=2, block_size=4, warmup=3, duration_s=120, clock=clock)
     base, cand = run.sides[BASELINE], run.sides[CANDIDATE]
     assert calls[BASELINE].count == calls[CANDIDATE].count == 3 + 8
     assert (base.requests, base.errors, cand.requests, cand.errors) == (8, 0, 8, 0)
@@ -231,7 +232,7 @@ def test_errors_are_counted_with_at_most_five_examples_and_only_successes_are_la
     clock, log = StepClock(), []
     every_third = lambda i: f"HTTP 500 #{i}" if i % 3 == 0 else None
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock, answer=every_third)}
-    run = interleave.sample(calls, blocks=4, block_size=10, warmup=0, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=4, block_size=10, warmup=0, duration_s=120, clock=clock)
     cand = run.sides[CANDIDATE]
     assert cand.requests == 40
     assert cand.errors == 14  # 0, 3, ..., 39
@@ -248,10 +249,10 @@ def test_the_duration_deadline_stops_the_run_and_says_so():
     clock, log = StepClock(), []
     hang = lambda i: clock.jump(10 * 60 * 10**9) if i == 1 else None  # the candidate's 2nd request hangs 10 min
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock, answer=hang)}
-    run = interleave.sample(calls, blocks=4, block_size=5, warmup=0, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=4, block_size=5, warmup=0, duration_s=120, clock=clock)
     assert "".join(log) == "BBBBB" + "CC"
     assert run.stopped_early == "stopped at the 120 s limit after 1 of 8 blocks"
-    assert run.blocks_done == 0
+    assert run.rounds_done == 0
     assert run.sides[BASELINE].requests == 5 and run.sides[CANDIDATE].requests == 2
     assert run.sides[CANDIDATE].block_counts == [(0, 2)]  # the cut block keeps what it measured
 
@@ -270,7 +271,7 @@ def test_a_side_whose_only_successes_lie_outside_the_paired_rounds_is_judged_not
         return "HTTP 500 GET /search" if i < 5 else None
 
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock, answer=candidate)}
-    run = interleave.sample(calls, blocks=4, block_size=5, warmup=0, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=4, block_size=5, warmup=0, duration_s=120, clock=clock)
     assert "".join(log) == "BBBBB" + "CCCCC" + "CCCCC"
     assert run.stopped_early == "stopped at the 120 s limit after 3 of 8 blocks"
     assert run.sides[CANDIDATE].block_counts == [(5, 5), (0, 5)]
@@ -288,10 +289,10 @@ def test_the_deadline_bounds_the_warm_up_too():
         BASELINE: FakeService("B", log, clock, extra_ns=30 * 10**9),
         CANDIDATE: FakeService("C", log, clock, extra_ns=30 * 10**9),
     }
-    run = interleave.sample(calls, blocks=20, block_size=25, warmup=20, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=20, block_size=25, warmup=20, duration_s=120, clock=clock)
     assert "".join(log) == "BBBB"
     assert run.stopped_early == "stopped at the 120 s limit during the warm-up"
-    assert run.blocks_done == 0
+    assert run.rounds_done == 0
     assert clock.now <= (120 + 30) * 10**9  # the duration plus, at most, the one call that crossed it
     assert all(s.requests == 0 and s.block_counts == [] for s in run.sides.values())
     outcome = judge(CanarySpec(), run, **URLS)
@@ -317,7 +318,7 @@ def test_every_call_is_given_the_seconds_left_and_a_hanging_side_cannot_overrun_
         return call
 
     calls = {BASELINE: side_call("B", 0.001, None), CANDIDATE: side_call("C", 50.0, "ReadTimeout: timed out")}
-    run = interleave.sample(calls, blocks=4, block_size=5, warmup=2, duration_s=120, clock=clock)
+    run = interleave.sample(calls, rounds=4, block_size=5, warmup=2, duration_s=120, clock=clock)
     assert [name for name, _, _ in seen[:4]] == ["B", "B", "C", "C"]  # the warm-up calls are given it too
     for name, left_s, truly_left_s in seen:
         assert 0 < left_s <= truly_left_s, (name, left_s, truly_left_s)
@@ -339,7 +340,7 @@ def test_a_clock_moving_one_ns_per_read_never_leaves_an_empty_block():
             for warmup in (0, 1):
                 clock = StepClock(step_ns=1)
                 calls = {BASELINE: FakeService("B", [], clock), CANDIDATE: FakeService("C", [], clock)}
-                run = interleave.sample(calls, blocks=20, block_size=block_size, warmup=warmup,
+                run = interleave.sample(calls, rounds=20, block_size=block_size, warmup=warmup,
                                         duration_s=(duration_ns + 0.5) / 1e9, clock=clock)
                 where = (duration_ns, block_size, warmup)
                 for measured in run.sides.values():
@@ -356,7 +357,7 @@ def test_a_clock_moving_one_ns_per_read_never_leaves_an_empty_block():
 def test_progress_reports_rounds():
     clock, lines = StepClock(), []
     calls = {BASELINE: FakeService("B", [], clock), CANDIDATE: FakeService("C", [], clock)}
-    interleave.sample(calls, blocks=4, block_size=1, warmup=0, duration_s=120, clock=clock, progress=lines.append)
+    interleave.sample(calls, rounds=4, block_size=1, warmup=0, duration_s=120, clock=clock, progress=lines.append)
     assert lines[-1] == "canary: 4/4 rounds, baseline 4 requests / 0 errors, candidate 4 requests / 0 errors"
 
 
@@ -366,47 +367,55 @@ def test_an_extended_plan_keeps_the_abba_order_and_counts_every_round():
     asked: list[int] = []
 
     def more(run: Interleaved) -> int:
-        asked.append(run.blocks_done)
-        return 2 if run.blocks_done < 5 else 0  # two more rounds while fewer than 5 were run
+        asked.append(run.rounds_done)
+        return 2 if run.rounds_done < 5 else 0  # two more rounds while fewer than 5 were run
 
-    run = interleave.sample(calls, blocks=3, block_size=1, warmup=0, duration_s=120, clock=clock, more=more)
+    run = interleave.sample(calls, rounds=3, block_size=1, warmup=0, duration_s=120, clock=clock, more=more)
     assert asked == [3, 5]
     assert "".join(log) == "BC" "CB" "BC" + "CB" "BC"  # round 4 continues the alternation
-    assert run.blocks_done == run.rounds == 5 and run.stopped_early == ""
+    assert run.rounds_done == run.rounds == 5 and run.stopped_early == ""
 
 
 def test_an_extension_cut_by_the_duration_says_how_far_it_got():
     clock, log = StepClock(step_ns=10**9), []  # every clock read is one second
     calls = {BASELINE: FakeService("B", log, clock), CANDIDATE: FakeService("C", log, clock)}
-    run = interleave.sample(calls, blocks=2, block_size=5, warmup=0, duration_s=40, clock=clock, more=lambda run: 2)
+    run = interleave.sample(calls, rounds=2, block_size=5, warmup=0, duration_s=40, clock=clock, more=lambda run: 2)
     # Two reads a request: a block of 5 takes 10 s, so 4 blocks fit in 40 s; the plan had grown to 4 rounds (8 blocks).
     assert run.stopped_early == "stopped at the 40 s limit after 4 of 8 blocks"
-    assert run.blocks_done == 2
+    assert run.rounds_done == 2
 
 
-def test_only_an_undecided_comparison_asks_for_more_rounds_and_never_past_max_blocks():
+def test_only_an_undecided_comparison_asks_for_more_rounds_and_never_past_max_rounds():
     rng = np.random.default_rng(3)
     noisy = lambda factor: side(CANDIDATE, scaled(lognormal(rng, 10, 5, sigma=0.6), factor))  # noqa: E731
     undecided_run = run_of(side(BASELINE, lognormal(rng, 10, 5, sigma=0.6)), noisy(1.1))
     clear_run = run_of(side(BASELINE, lognormal(rng, 20, 50, sigma=0.1)), side(CANDIDATE, lognormal(rng, 20, 50, sigma=0.1)))
-    spec = CanarySpec(blocks=10, block_size=5)
+    spec = CanarySpec(rounds=10, block_size=5)
     assert undecided(spec, undecided_run) and not undecided(spec, clear_run)
     runner = SimpleNamespace(spec=spec)
-    assert CanaryRun._more(runner, undecided_run) == 10  # blocks more
+    assert CanaryRun._more(runner, undecided_run) == 10  # rounds more
     assert CanaryRun._more(runner, clear_run) == 0
-    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(blocks=10, max_blocks=14)), undecided_run) == 4
-    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(blocks=10, max_blocks=10)), undecided_run) == 0
+    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(rounds=10, max_rounds=14)), undecided_run) == 4
+    assert CanaryRun._more(SimpleNamespace(spec=CanarySpec(rounds=10, max_rounds=10)), undecided_run) == 0
 
 
-@pytest.mark.parametrize("raw, rounds", [({}, 80), ({"blocks": 10}, 40), ({"blocks": 10, "max_blocks": 10}, 10),
-                                         ({"blocks": 400}, 1000)])
+@pytest.mark.parametrize("raw, rounds", [({}, 80), ({"rounds": 10}, 40), ({"rounds": 10, "max_rounds": 10}, 10),
+                                         ({"rounds": 400}, 1000)])
 def test_an_undecided_plan_extends_to_four_times_its_rounds_by_default(raw, rounds):
     assert parse_canary(raw, WHERE).most_rounds == rounds
 
 
-def test_max_blocks_below_blocks_is_a_usage_error():
-    with pytest.raises(ThresholdError, match="max_blocks: at least blocks"):
-        parse_canary({"blocks": 20, "max_blocks": 10}, WHERE)
+def test_max_rounds_below_rounds_is_a_usage_error():
+    with pytest.raises(ThresholdError, match="max_rounds: at least rounds"):
+        parse_canary({"rounds": 20, "max_rounds": 10}, WHERE)
+
+
+def test_the_old_key_names_blocks_and_max_blocks_still_read_as_rounds_with_a_deprecation_warning():
+    assert parse_canary({"blocks": 12, "max_blocks": 30}, WHERE) == parse_canary({"rounds": 12, "max_rounds": 30}, WHERE)
+    with pytest.warns(pytest.PytestDeprecationWarning, match=r"canary\(blocks=\.\.\.\) is deprecated, use rounds="):
+        check_marker(fake_item(("canary",), blocks=12), 10.0, "go")
+    with pytest.raises(ThresholdError, match="blocks is the old name of rounds"):
+        parse_canary({"blocks": 12, "rounds": 12}, WHERE)
 
 
 def test_side_samples_add():
@@ -434,7 +443,7 @@ def side(name: str, blocks: list[list[float]], errors: list[int] | None = None, 
 
 
 def run_of(base: SideSamples, cand: SideSamples, stopped_early: str = "") -> Interleaved:
-    return Interleaved({BASELINE: base, CANDIDATE: cand}, blocks_done=len(base.block_counts), stopped_early=stopped_early)
+    return Interleaved({BASELINE: base, CANDIDATE: cand}, rounds_done=len(base.block_counts), stopped_early=stopped_early)
 
 
 def decisions(outcome) -> dict[str, str]:
@@ -588,7 +597,7 @@ def test_bursty_candidate_errors_twenty_points_higher_still_fail():
 def test_figures_describe_the_plan_and_both_sides():
     rng = np.random.default_rng(11)
     base, cand = lognormal(rng, 4, 10), lognormal(rng, 4, 10)
-    figures = judge(CanarySpec(blocks=4, block_size=10, warmup=2), run_of(side(BASELINE, base), side(CANDIDATE, cand)),
+    figures = judge(CanarySpec(rounds=4, block_size=10, warmup=2), run_of(side(BASELINE, base), side(CANDIDATE, cand)),
                     **URLS).figures["canary"]
     assert figures["plan"] == {"blocks": 4, "max_blocks": 16, "block_size": 10, "warmup": 2, "order": "ABBA"}
     assert (figures["baseline_url"], figures["candidate_url"]) == (URLS["baseline_url"], URLS["candidate_url"])

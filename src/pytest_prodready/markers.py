@@ -21,7 +21,7 @@ MARKERS = {
     "canary": "canary(**keys): a live canary comparison, measured with the `canary` fixture, of "
     "--prodready-target-url against --prodready-baseline-url (default: two embedded reference apps); keys p50_pct, "
     "p95_pct, p99_pct (bounds in %; default p50 and p95 at --prodready-max-regression), error_points (5), "
-    "blocks (rounds, 20), max_blocks (rounds an undecided plan extends to, 4 x blocks), block_size (25), warmup (20), duration ('120s'), confidence (0.95), "
+    "rounds (20; one block per side each), max_rounds (rounds an undecided plan extends to, 4 x rounds), block_size (25), warmup (20), duration ('120s'), confidence (0.95), "
     "inconclusive ('go' or 'no-go'), severity, name.",
     "writes": "writes: the case writes to the system under test; skipped against a --prodready-target "
     "unless --prodready-allow-writes is given.",

@@ -73,11 +73,11 @@ class CanaryRun:
                 stack.enter_context(self.exclusive())
                 calls = {name: self._call(stack.enter_context(self._client(e)), request) for name, e in endpoints.items()}
                 self.progress(
-                    f"canary: {self.spec.blocks} rounds of {self.spec.block_size} requests per side "
+                    f"canary: {self.spec.rounds} rounds of {self.spec.block_size} requests per side "
                     f"(baseline {self.pair.baseline.url}, candidate {self.pair.candidate.url})"
                 )
                 run = sample(
-                    calls, blocks=self.spec.blocks, block_size=self.spec.block_size, warmup=self.spec.warmup,
+                    calls, rounds=self.spec.rounds, block_size=self.spec.block_size, warmup=self.spec.warmup,
                     duration_s=self.spec.duration_s, clock=self.clock, progress=self.progress, more=self._more,
                 )
         except (RemoteHostError, RequestShapeError) as exc:
@@ -88,9 +88,9 @@ class CanaryRun:
         return outcome.figures["canary"]
 
     def _more(self, run: Interleaved) -> int:
-        """``blocks`` more rounds while the comparison is undecided and the plan may still grow; else 0."""
-        left = self.spec.most_rounds - run.blocks_done
-        return min(self.spec.blocks, left) if left > 0 and undecided(self.spec, run) else 0
+        """``rounds`` more rounds while the comparison is undecided and the plan may still grow; else 0."""
+        left = self.spec.most_rounds - run.rounds_done
+        return min(self.spec.rounds, left) if left > 0 and undecided(self.spec, run) else 0
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``compare`` on one GET request."""

@@ -70,7 +70,7 @@ class Interleaved:
     """What both sides measured, and whether the run ended before its plan."""
 
     sides: dict[str, SideSamples]
-    blocks_done: int
+    rounds_done: int
     stopped_early: str = ""
 
     @property
@@ -79,16 +79,16 @@ class Interleaved:
         return min(len(side.block_counts) for side in self.sides.values())
 
 
-def schedule(blocks: int, first_round: int = 0) -> Iterator[str]:
-    """The side of each block: A B, B A, A B, ... (``blocks`` rounds from round ``first_round`` on)."""
-    for round_ in range(first_round, first_round + blocks):
+def schedule(rounds: int, first_round: int = 0) -> Iterator[str]:
+    """The side of each block: A B, B A, A B, ... (``rounds`` rounds from round ``first_round`` on)."""
+    for round_ in range(first_round, first_round + rounds):
         yield from SIDES if round_ % 2 == 0 else reversed(SIDES)
 
 
 def sample(
     calls: Mapping[str, Call],
     *,
-    blocks: int,
+    rounds: int,
     block_size: int,
     warmup: int,
     duration_s: float,
@@ -111,14 +111,14 @@ def sample(
             if clock() >= deadline:
                 return Interleaved(sides, 0, f"{limit} during the warm-up")
             calls[name](_left_s(clock, deadline))
-    done, planned, extra = 0, 0, blocks
+    done, planned, extra = 0, 0, rounds
     while extra > 0:
         first, planned = planned, planned + extra
         for name in schedule(extra, first):
             if not _block(calls[name], sides[name], block_size, clock, deadline):
                 return Interleaved(sides, done // 2, f"{limit} after {done} of {2 * planned} blocks")
             done += 1
-            if done % 2 == 0 and (done // 2) % max(1, blocks // 4) == 0:
+            if done % 2 == 0 and (done // 2) % max(1, rounds // 4) == 0:
                 progress(f"canary: {done // 2}/{planned} rounds, {_brief(sides)}")
         extra = more(Interleaved(sides, planned))
         if extra > 0:

@@ -154,10 +154,10 @@ def _figures(
         "decision": decision,
         "inconclusive_policy": spec.inconclusive,
         "plan": {
-            "blocks": spec.blocks, "max_blocks": spec.most_rounds, "block_size": spec.block_size,
+            "blocks": spec.rounds, "max_blocks": spec.most_rounds, "block_size": spec.block_size,
             "warmup": spec.warmup, "order": "ABBA",
         },
-        "blocks_done": run.blocks_done,
+        "blocks_done": run.rounds_done,
         "stopped_early": run.stopped_early or None,
         "comparisons": [_comparison(c) for c in comparisons],
         "sides": {name: _side(side) for name, side in run.sides.items()},

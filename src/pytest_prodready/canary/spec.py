@@ -1,19 +1,24 @@
 """What a canary case requires: the bounds of seed 001's canary questions and the sampling plan.
 
-``@pytest.mark.canary(p95_pct=10, error_points=5, blocks=20, block_size=25)``;
+``@pytest.mark.canary(p95_pct=10, error_points=5, rounds=20, block_size=25)``;
 every value is checked once, and a bad one is a usage error naming the key.
 
 A plan that ends undecided extends itself: while a gated metric is
-inconclusive, ``blocks`` more rounds are run, up to ``max_blocks`` rounds
-(default 4 x ``blocks``) and within ``duration``.  On a shared machine the
+inconclusive, ``rounds`` more rounds are run, up to ``max_rounds`` rounds
+(default 4 x ``rounds``) and within ``duration``.  A round is one block of
+``block_size`` requests per side; ``blocks`` / ``max_blocks``, the old names
+of ``rounds`` / ``max_rounds``, are still accepted, with a deprecation warning.  On a shared machine the
 20-round plan left a third of identical-app comparisons undecided; more
 rounds narrow the interval until it lands on one side of the bound.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+import pytest
 
 from ..limits import ThresholdError, check_severity, parse_duration, positive_number, whole_number
 from ..markers import MarkerError
@@ -24,7 +29,8 @@ MISSING_TARGET = "--prodready-baseline-url needs --prodready-target-url: the can
 DEFAULT_BOUND_PCT = 10.0  # seed 001: the candidate's latency no more than 10 % worse
 DEFAULT_GATED = (50, 95)  # p99 is reported; a few hundred samples rarely pin it within 10 %
 DEFAULT_ERROR_POINTS = 5.0  # seed 001: its error rate no more than 5 points higher
-_COUNTS = {"blocks": 2, "max_blocks": 2, "block_size": 1, "warmup": 0}  # the smallest value of each
+_COUNTS = {"rounds": 2, "max_rounds": 2, "block_size": 1, "warmup": 0}  # the smallest value of each
+DEPRECATED_KEYS = {"blocks": "rounds", "max_blocks": "max_rounds"}  # old name -> new name
 MAX_COUNT = 1000
 EXTENSION_FACTOR = 4  # an undecided plan may grow to this many times its rounds
 CANARY_KEYS = ("name", *PERCENTILE_KEYS, "error_points", *_COUNTS, "duration", "confidence", "inconclusive", "severity")
@@ -36,8 +42,8 @@ class CanarySpec:
 
     bounds_pct: Mapping[int, float] = field(default_factory=lambda: {q: DEFAULT_BOUND_PCT for q in DEFAULT_GATED})
     error_points: float = DEFAULT_ERROR_POINTS
-    blocks: int = 20
-    max_blocks: int | None = None  # None: EXTENSION_FACTOR x blocks
+    rounds: int = 20
+    max_rounds: int | None = None  # None: EXTENSION_FACTOR x rounds
     block_size: int = 25
     warmup: int = 20
     duration_s: int = 120
@@ -46,14 +52,14 @@ class CanarySpec:
 
     @property
     def planned_per_side(self) -> int:
-        return self.blocks * self.block_size
+        return self.rounds * self.block_size
 
     @property
     def most_rounds(self) -> int:
         """The rounds an undecided plan may extend to."""
-        if self.max_blocks is not None:
-            return self.max_blocks
-        return max(self.blocks, min(MAX_COUNT, EXTENSION_FACTOR * self.blocks))
+        if self.max_rounds is not None:
+            return self.max_rounds
+        return max(self.rounds, min(MAX_COUNT, EXTENSION_FACTOR * self.rounds))
 
 
 def parse_canary(
@@ -68,13 +74,15 @@ def parse_canary(
     """
     values: dict[str, Any] = {}
     bounds: dict[int, float] = {}
-    for key, value in raw.items():
+    _refuse_both_names(raw, where)
+    for given, value in raw.items():
+        key = DEPRECATED_KEYS.get(given, given)
         if key in PERCENTILE_KEYS:
             bounds[PERCENTILE_KEYS[key]] = positive_number(value, f"{where}: {key}")
         elif key == "error_points":
             values[key] = positive_number(value, f"{where}: {key}")
         elif key in _COUNTS:
-            values[key] = _count(value, key, f"{where}: {key}")
+            values[key] = _count(value, key, f"{where}: {given}")
         elif key == "duration":
             values["duration_s"] = parse_duration(value, f"{where}: {key}")
         elif key == "confidence":
@@ -93,9 +101,16 @@ def parse_canary(
         inconclusive=inconclusive,
         **values,
     )
-    if spec.most_rounds < spec.blocks:
-        raise ThresholdError(f"{where}: max_blocks: at least blocks ({spec.blocks}), got {spec.max_blocks!r}")
+    if spec.most_rounds < spec.rounds:
+        raise ThresholdError(f"{where}: max_rounds: at least rounds ({spec.rounds}), got {spec.max_rounds!r}")
     return spec
+
+
+def _refuse_both_names(raw: Mapping[str, Any], where: str) -> None:
+    """``blocks`` / ``max_blocks`` are read as ``rounds`` / ``max_rounds``; giving both names is a usage error."""
+    for old, new in DEPRECATED_KEYS.items():
+        if old in raw and new in raw:
+            raise ThresholdError(f"{where}: {old} is the old name of {new}; give {new} only")
 
 
 def parse_policy(value: Any, where: str) -> str:
@@ -128,6 +143,10 @@ def check_marker(item: Any, default_bound_pct: float, inconclusive: str) -> None
     if marker.args:
         raise MarkerError(f"{item.nodeid}: @pytest.mark.canary takes keyword arguments only, got {marker.args!r}")
     parse_canary(marker.kwargs, item.nodeid, default_bound_pct=default_bound_pct, inconclusive=inconclusive)
+    for old in sorted(set(marker.kwargs) & set(DEPRECATED_KEYS)):
+        warnings.warn(pytest.PytestDeprecationWarning(
+            f"{item.nodeid}: @pytest.mark.canary({old}=...) is deprecated, use {DEPRECATED_KEYS[old]}=... (the same rounds)"
+        ), stacklevel=2)
     if "canary" not in getattr(item, "fixturenames", ()):
         raise MarkerError(f"{item.nodeid}: @pytest.mark.canary needs the 'canary' fixture to measure it")
 
