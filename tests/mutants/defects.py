@@ -33,8 +33,7 @@ UPDATE_STATE_SQL = "UPDATE sessions SET state = ?, last_update_time = ? WHERE id
 class LostStateUpdate(ReferenceService):
     async def update_session_state(self, session_id, changes, expected_last_update=None):
         if expected_last_update is not None:
-            # ReferenceService forwards its methods through __getattr__ (no class attribute for super() to find).
-            return await ReferenceService.__getattr__(self, "update_session_state")(session_id, changes, expected_last_update)
+            return await super().update_session_state(session_id, changes, expected_last_update)
         current = await self.get_session(session_id)
         if current is None:
             raise UnknownSessionError(session_id)

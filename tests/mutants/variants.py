@@ -110,8 +110,7 @@ class ObjectOnlyEvents(ReferenceService):
         if not isinstance(event, dict):
             raise TypeError(f"event must be a dict, got {type(event).__name__}")
         dump_json(event, "event")  # NaN, sets ... raise InvalidJSONError before anything is written
-        # ReferenceService forwards its methods through __getattr__ (no class attribute for super() to find).
-        return await ReferenceService.__getattr__(self, "append_event")(session_id, event)
+        return await super().append_event(session_id, event)
 
 
 async def refuse_at_encode_time(context: TargetContext) -> ReferenceService:

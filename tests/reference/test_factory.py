@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import time
 from types import SimpleNamespace
@@ -55,19 +56,43 @@ async def test_create_target_with_tiny_volume(tmp_path):
 
 @pytest.mark.asyncio
 async def test_every_adapter_method_is_its_stores_own(tmp_path):
-    """The service hands each protocol method to the store that owns it; an unknown name is an AttributeError."""
-    from pytest_prodready.reference.service import _OWNERS
+    """Each protocol method is a real method of the class that awaits the owning store's; unknown names are not."""
+    from pytest_prodready.reference.service import _OWNERS, ReferenceService
     from pytest_prodready.target import protocol_methods
 
     service = await create_target(TargetContext(workdir=tmp_path, options={"volume": TINY}))
     try:
         assert set(protocol_methods()) - {"close"} <= set(_OWNERS)
         for name, store in _OWNERS.items():
-            assert getattr(service, name).__self__ is getattr(service, store), name
+            assert name in vars(ReferenceService), name
+            assert getattr(ReferenceService, name).__wrapped__ is getattr(type(getattr(service, store)), name), name
+            assert inspect.signature(getattr(service, name)) == inspect.signature(getattr(getattr(service, store), name))
         with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
             service.no_such_method
     finally:
         await service.close()
+
+
+@pytest.mark.asyncio
+async def test_a_subclass_reaches_the_stores_method_through_super(tmp_path):
+    """The mutants override one method and call ``super()``: the store must still do the work."""
+    from pytest_prodready.reference.service import ReferenceService
+
+    class Counting(ReferenceService):
+        calls = 0
+
+        async def create_session(self, *args, **kwargs):
+            type(self).calls += 1
+            return await super().create_session(*args, **kwargs)
+
+    plain = await create_target(TargetContext(workdir=tmp_path, options={"volume": None}))
+    service = Counting(plain.db)
+    try:
+        session = await service.create_session("via-super", "abathur", "alice")
+        assert Counting.calls == 1
+        assert (await plain.get_session("via-super")) == session
+    finally:
+        await plain.close()
 
 
 @pytest.mark.asyncio
