@@ -3,9 +3,10 @@
 pytest-asyncio's default (strict) mode runs a coroutine test only when it
 carries ``@pytest.mark.asyncio``; without it pytest fails the case with
 "async def functions are not natively supported", which a readiness run would
-count as a product failure.  A coroutine test with a readiness marker or a
-readiness fixture and no asyncio marker of its own gets
-``asyncio(loop_scope="session")``: the loop the session-scoped ``target`` and
+count as a product failure.  A coroutine readiness case
+(:func:`..readiness_case.is_readiness_case`) or a coroutine test using one
+of the plugin's session-loop fixtures, with no asyncio marker of its own,
+gets ``asyncio(loop_scope="session")``: the loop the session-scoped ``target`` and
 ``sqlite_db`` fixtures live on.
 """
 
@@ -16,19 +17,19 @@ from typing import Any, Iterable
 
 import pytest
 
-READINESS_MARKERS = ("smoke", "perf_gate", "consistency", "load", "api_readiness", "canary")
-READINESS_FIXTURES = (
+from .readiness_case import is_readiness_case
+
+# The plugin's fixtures a coroutine test awaits on the session's loop, readiness case or not.
+SESSION_LOOP_FIXTURES = (
     "target", "sqlite_db", "consistency", "latency", "api_readiness", "load_runner", "canary", "canary_pair",
     "reference_app", "readiness_figures",
 )
 SESSION_LOOP = pytest.mark.asyncio(loop_scope="session")
 
 
-def is_readiness_case(item: pytest.Function) -> bool:
-    """A readiness marker on the test, its class or module, or one of the plugin's fixtures."""
-    if any(item.get_closest_marker(name) is not None for name in READINESS_MARKERS):
-        return True
-    return any(name in READINESS_FIXTURES for name in getattr(item, "fixturenames", ()))
+def _needs_the_session_loop(item: pytest.Function) -> bool:
+    """A readiness case, or a test that uses one of the plugin's session-loop fixtures."""
+    return is_readiness_case(item) or any(name in SESSION_LOOP_FIXTURES for name in getattr(item, "fixturenames", ()))
 
 
 def mark_async_cases(collected: Any) -> None:
@@ -37,5 +38,5 @@ def mark_async_cases(collected: Any) -> None:
     for node in nodes:
         if not isinstance(node, pytest.Function) or not inspect.iscoroutinefunction(node.obj):
             continue  # the common case first: an ordinary test costs one look
-        if node.get_closest_marker("asyncio") is None and is_readiness_case(node):
+        if node.get_closest_marker("asyncio") is None and _needs_the_session_loop(node):
             node.add_marker(SESSION_LOOP)

@@ -40,7 +40,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
 from . import async_cases
 from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .readiness_case import FIGURES_KEY, INFO_KEY, figures
+from .readiness_case import FIGURES_KEY, INFO_KEY, figures, is_readiness_case
 from .readiness_wait import add_options as add_wait_options
 from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from .case_outcome import CaseOutcome
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
-CASE_MARKERS = frozenset(MARKERS) - {"writes"}
 RULE_FILES = ("pyproject.toml", "prodready.toml")
 ASYNCIO_SCOPE_INI = "asyncio_default_fixture_loop_scope"
 
@@ -191,7 +190,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rule_items = sys.modules.get(f"{__package__}.rule_items")
     if rule_items is not None:  # only a run that collected a rule file imported it
         rule_items.raise_rule_file_errors(config)
-    cases = [item for item in items if _is_case(item)]
+    cases = [item for item in items if is_readiness_case(item)]
     if cases:
         redactor_of(config)  # the environment's secrets as the run started
         _tag_cases(config, cases)
@@ -206,11 +205,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if read_only.blocks(item, settings.uses_reference, settings.allow_writes):
                 item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
-
-
-def _is_case(item: pytest.Item) -> bool:
-    """A readiness marker on the test (or its class or module), or the canary fixture."""
-    return any(mark.name in CASE_MARKERS for mark in item.iter_markers()) or "canary" in getattr(item, "fixturenames", ())
 
 
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
