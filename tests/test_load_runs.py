@@ -8,7 +8,9 @@ seconds) and bounded.  Every request goes to 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -195,3 +197,42 @@ def test_a_misused_load_marker_stops_the_run_before_it_starts(pytester: pytest.P
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+WARN_LOAD = f"""
+import pytest
+from pytest_prodready.net.server import reference_server
+
+@pytest.fixture(scope="module")
+def slow():
+    with reference_server(delay_ms=200, volume={SMALL_VOLUME}) as app:
+        yield app
+
+@pytest.mark.load(users=5, spawn_rate=5, duration="3s", p95_ms=150, severity="warn")
+def test_latency_warns(load_runner, slow):
+    load_runner.run({str(LOCUSTFILE)!r}, host=slow.base_url, api_key=slow.api_key, {QUICK})
+"""
+ESCALATING_PROFILE = """
+[tool.prodready.profiles.production]
+escalate_warnings = true
+"""
+P95_MISS = r".*p95 [2-9]\d\d(,\d\d\d)? ms > 150 ms.*"
+
+
+@pytest.mark.parametrize("escalate", [False, True], ids=["warn", "escalated"])
+def test_a_warn_severity_load_miss_is_a_warning_and_a_failure_under_escalate_warnings(pytester: pytest.Pytester, escalate):
+    """Real locust against a reference app 200 ms slow: the p95 limit of 150 ms is missed at warn level."""
+    pytester.makepyprojecttoml(INNER_TOML + (ESCALATING_PROFILE if escalate else ""))
+    pytester.makepyfile(test_warn_load=WARN_LOAD)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    case = json.loads((pytester.path / "reports" / "readiness.json").read_text())["cases"][0]
+    if escalate:
+        assert result.ret == 1, result.stdout.str()
+        result.assert_outcomes(failed=1)
+        result.stdout.re_match_lines([r".*warnings escalated to failures \(escalate_warnings = true\).*", r"READINESS: NO-GO.*"])
+        assert case["outcome"] == "failed"
+    else:
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.re_match_lines([P95_MISS, r"READINESS: GO.*"])
+        assert case["outcome"] == "warned"
+    assert re.search(P95_MISS, result.stdout.str())
