@@ -3,7 +3,9 @@
 Code under test takes its clock as a callable returning nanoseconds (the
 plugin's ``prodready_clock``) or seconds (the wait loop).  ``StepClock``
 moves on every read; ``ManualClock`` moves only when a fake request spends
-time or the code sleeps, so what is left of a deadline is exact.  Inner
+time or the code sleeps, so what is left of a deadline is exact;
+``PairClock`` makes each start/stop pair of reads span one step;
+``ScriptedClock`` returns given readings in order.  Inner
 pytest sessions get the same classes as source text (``source_of``).
 """
 
@@ -52,6 +54,32 @@ class ManualClock:
         """An injected ``time.sleep``: recorded, and the clock moves by it."""
         self.sleeps.append(seconds)
         self.spend_s(seconds)
+
+
+class PairClock:
+    """Each start/stop pair of reads spans exactly ``step_ns`` (no gap between pairs): every sample is one step."""
+
+    def __init__(self, step_ns: int) -> None:
+        self.step_ns = step_ns
+        self.reads = 0
+
+    def __call__(self) -> int:
+        value = ((self.reads + 1) // 2) * self.step_ns
+        self.reads += 1
+        return value
+
+
+class ScriptedClock:
+    """Returns the given nanosecond readings in order, and counts reads."""
+
+    def __init__(self, readings) -> None:
+        self._readings = list(readings)
+        self.reads = 0
+
+    def __call__(self) -> int:
+        value = self._readings[self.reads]
+        self.reads += 1
+        return value
 
 
 def source_of(*classes: type) -> str:

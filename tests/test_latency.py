@@ -17,6 +17,8 @@ from pytest_prodready.gates.latency import (
     summarize,
 )
 
+from .clocks import ScriptedClock
+
 # Realistic-to-extreme latencies in ms; bounded so the reference's weighted sum cannot overflow.
 latencies = st.floats(min_value=0.0, max_value=1e9, allow_nan=False, allow_infinity=False)
 samples_lists = st.lists(latencies, min_size=1, max_size=300)
@@ -106,19 +108,6 @@ def test_summarize_known_values():
     assert summary.p99_ms == pytest.approx(99.01)
     assert summary.total_s == pytest.approx(5.05)
     assert summary.ops_per_s == pytest.approx(100 / 5.05)
-
-
-class ScriptedClock:
-    """A clock that returns the given nanosecond readings in order, and counts reads."""
-
-    def __init__(self, readings):
-        self._readings = list(readings)
-        self.reads = 0
-
-    def __call__(self) -> int:
-        value = self._readings[self.reads]
-        self.reads += 1
-        return value
 
 
 def clock_for(durations_ns: list[int], start: int = 1_000_000_000, gap: int = 17) -> ScriptedClock:

@@ -12,26 +12,14 @@ import jsonschema  # noqa: F401
 import numpy  # noqa: F401
 import pytest
 
+from .clocks import PairClock, source_of
 from .sessions import assert_usage_error, output, read_report
 
-CLOCK_CONFTEST = """
-import pytest
-
-class SteppingClock:
-    '''Each start/stop pair of reads spans exactly STEP_NS.'''
-
-    def __init__(self, step_ns):
-        self.step_ns = step_ns
-        self.reads = 0
-
-    def __call__(self):
-        value = ((self.reads + 1) // 2) * self.step_ns
-        self.reads += 1
-        return value
+CLOCK_CONFTEST = "import pytest\n\n" + source_of(PairClock) + """
 
 @pytest.fixture
 def prodready_clock():
-    return SteppingClock({step_ns})
+    return PairClock({step_ns})
 """
 
 GATE_TEST = """
