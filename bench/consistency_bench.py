@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import importlib.util
 import json
 import os
@@ -54,6 +55,7 @@ JSON_SCHEMA = {"type": "object", "required": ["a"], "properties": {"a": {"type":
 REGEX = r"^[A-Z]{2}-\d+$"
 FAILED_ROWS = "SELECT id, retry_count, max_retries FROM items WHERE retry_count > max_retries"
 HOT_QUERY = "SELECT * FROM items WHERE parent_id = ? ORDER BY id"
+BUILD_VERSION = 1  # bump when item_rows or graph_rows change what they write
 
 
 def item_rows(rows: int, offenders: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
@@ -76,6 +78,32 @@ def build(path: Path, rows: int, offenders: int) -> Path:
         conn.executemany(f"INSERT INTO items VALUES ({', '.join('?' * 12)})", item_rows(rows, offenders))
     conn.close()
     return path
+
+
+def database(folder: Path, rows: int, offenders: int) -> tuple[Path, bool]:
+    """The bench database for these parameters, built unless ``folder`` holds it already.
+
+    The file name carries every build parameter and a digest of the schema, so a
+    changed schema or size never reuses a stale file; it is built under a
+    temporary name and renamed, so an interrupted build is never reused.
+    """
+    digest = hashlib.sha256(f"{SCHEMA}{PARENTS}{BUILD_VERSION}".encode()).hexdigest()[:10]
+    path = folder / f"items-{rows}-{offenders}-{digest}.db"
+    if path.exists():
+        return path, True
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    build(partial, rows, offenders)
+    write_sqlite(partial, graph_rows(rows, offenders))
+    partial.rename(path)
+    return path, False
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, printed beside every table (shared machine)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
 def sqlite_cases() -> list[tuple[str, dict[str, Any], str, tuple[Any, ...]]]:
@@ -252,12 +280,14 @@ async def main(args: argparse.Namespace) -> None:
                 continue
             with tempfile.TemporaryDirectory(prefix="prodready-bench-") as folder:
                 start = time.perf_counter()
-                path = build(Path(folder) / "items.db", args.rows, offenders)
-                write_sqlite(path, graph_rows(args.rows, offenders))
-                built = time.perf_counter() - start
+                path, reused = database(Path(args.cache_dir or folder), args.rows, offenders)
+                built = "reused from the cache" if reused else f"built in {time.perf_counter() - start:.0f} s"
+                if args.build_only:
+                    print(f"{path}: {built}", flush=True)
+                    continue
                 measured = await bench_sqlite(path, args.repeat)
             print(table(f"SQLite, {args.rows:,} rows, {offenders:,} offenders ({label}); median of {args.repeat}, "
-                        f"built in {built:.0f} s", measured), flush=True)
+                        f"database {built}; {load_average()}", measured), flush=True)
             print(flush=True)
     if "neo4j" in args.stores:
         shared = os.environ.get("PRODREADY_NEO4J_URI")
@@ -279,6 +309,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of rule and bare, after a warm-up (default 5)")
     parser.add_argument("--sets", nargs="+", choices=("few", "many"), default=("few", "many"),
                         help="SQLite databases to measure (default both)")
+    parser.add_argument("--cache-dir", help="keep the built SQLite databases here and reuse them on later runs "
+                        "(keyed by rows, offenders and schema); default: a temporary folder, removed after")
+    parser.add_argument("--build-only", action="store_true", help="build (or find) the SQLite databases and stop")
     parser.add_argument("--graph-rows", type=int, default=100_000, help="Neo4j relationships (default 100,000)")
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "neo4j"), default=("sqlite", "neo4j"),
                         help="stores to measure (default both)")

@@ -295,13 +295,21 @@ class SQLiteProbe:
         return Finding(len(messages), (), {"messages": messages[:limit]}, f"SQLite: {shown}" if messages else "")
 
     async def foreign_key_violations(self, table: str | None = None, limit: int = DEFAULT_SAMPLE) -> Finding:
-        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample."""
+        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample, in one pass.
+
+        The pragma's rows are materialized once (a CTE used twice); the
+        counts per (table, parent) and the first ``limit`` rows both read
+        that copy, so the pragma, which reads every child row, runs once.
+        """
         source, params = ("pragma_foreign_key_check(?)", (table,)) if table else ("pragma_foreign_key_check()", ())
-        per_table = await self.rows(f'SELECT "table", parent, count(*) FROM {source} GROUP BY 1, 2 ORDER BY 1, 2', params)
+        found = await self.rows(
+            f'WITH v AS MATERIALIZED (SELECT "table" AS t, rowid AS r, parent AS p, fkid AS f FROM {source}) '
+            "SELECT 0, t, p, count(*), NULL, NULL FROM v GROUP BY t, p "
+            "UNION ALL SELECT * FROM (SELECT 1, t, p, NULL, r, f FROM v LIMIT ?)", (*params, limit))
+        per_table = sorted((child, parent, count) for part, child, parent, count, _, _ in found if part == 0)
+        sample = [{"table": child, "rowid": rowid, "parent": parent, "fkid": fkid}
+                  for part, child, parent, _, rowid, fkid in found if part == 1]
         total = sum(count for *_, count in per_table)
-        sample = []
-        if total and limit:
-            sample = await self.records(f'SELECT "table", rowid, parent, fkid FROM {source} LIMIT ?', (*params, limit))
         listed = ", ".join(f"{child} -> {parent}: {count}" for child, parent, count in per_table)
         details = {"per_table": [{"table": c, "parent": p, "violations": n} for c, p, n in per_table]}
         return Finding(total, sample, details, f"per table: {listed}" if total else "")
