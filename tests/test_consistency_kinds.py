@@ -260,6 +260,32 @@ async def test_the_validation_rate_judges_each_relationship_once(tmp_path):
     assert len(judged) == 2 and "r.id > 21 AND" in judged[1], judged  # the rate resumes after the sample
 
 
+@pytest.mark.asyncio
+async def test_the_catalog_is_read_once_per_probe_and_schema_and_not_at_all_once_checked(db):
+    """Names checked at collection are not looked up again; one probe's rules share one catalog read."""
+    spec = make_rule("nulls", {"table": "tasks", "columns": ["code"]})
+    async with SQLiteProbe(db) as probe:
+        statements: list[str] = []
+        await probe.connection.set_trace_callback(statements.append)
+        await run_rule(spec, probe)
+        await run_rule(spec, probe)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE later (id INTEGER PRIMARY KEY)")  # a schema change: read again
+        await run_rule(spec, probe)
+        catalog_reads = sum("FROM sqlite_schema" in s for s in statements)
+        statements.clear()
+        await run_rule(spec, probe, names_checked=True)
+        await probe.connection.set_trace_callback(None)
+    assert catalog_reads == 2
+    assert not [s for s in statements if "sqlite_schema" in s or "schema_version" in s], statements
+
+
+def test_rule_file_items_carry_the_names_checked_at_collection(pytester, db):
+    write_project(pytester, db, '[consistency.rules.codes]\ncheck = "nulls"\ntable = "tasks"\ncolumns = ["code"]\n')
+    (item,) = pytester.getitems(pytester.path / "prodready.toml")
+    assert item.names_checked is True
+
+
 def write_project(pytester: pytest.Pytester, db: Path, rules: str) -> None:
     (pytester.path / "app.db").write_bytes(db.read_bytes())
     pytester.makefile(".toml", prodready=f'[consistency.stores.app]\nsqlite = "app.db"\n{rules}')

@@ -107,6 +107,7 @@ class SQLiteProbe:
         self.timeout_s = timeout_s
         self._conn: aiosqlite.Connection | None = connection
         self.owns_connection = connection is None
+        self.catalog: tuple[int, Any] | None = None  # (schema_version, catalog.SQLiteCatalog), see catalog.py
 
     @classmethod
     def over(cls, connection: aiosqlite.Connection, label: str = "connection") -> "SQLiteProbe":
