@@ -49,7 +49,7 @@ from typing import Any, Mapping, Protocol
 
 from ..report.redaction import redact
 from .finding import DEFAULT_SAMPLE, Finding
-from .sqlite import ProbeError, SQLiteProbe, quote_name
+from .sqlite import ProbeError, SQLiteProbe, quote_name, sql_literal
 
 COUNT_TYPES = ("documents", "entities", "relations")
 DEFAULT_CONNECTION_TIMEOUT_S = 10.0
@@ -237,16 +237,9 @@ async def _sql_rate(backend: GraphBackend, predicate: str, sample: str,
     if len(found) <= limit:
         (row,) = await backend.records(render(SQL_TOTAL, backend.dialect, backend.names))
         return int(row["total"]), len(found), found
-    resumed = SQL_RATE_AFTER.format(predicate=predicate, after=_sql_literal(found[limit - 1]["id"]))
+    resumed = SQL_RATE_AFTER.format(predicate=predicate, after=sql_literal(found[limit - 1]["id"]))
     (row,) = await backend.records(render(resumed, backend.dialect, backend.names))
     return int(row["total"]), limit + int(row["failing"]), found[:limit]
-
-
-def _sql_literal(value: Any) -> str:
-    """An id as an SQL literal (the rate query takes no parameter besides the limit)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 SQL_TOTAL = "SELECT count(*) AS total FROM $relationships"
