@@ -48,7 +48,7 @@ from string import Template
 from typing import Any, Mapping, Protocol
 
 from ..report.redaction import redact
-from .finding import DEFAULT_SAMPLE, Finding
+from .finding import DEFAULT_SAMPLE, Finding, sample_then_count
 from .sqlite import ProbeError, SQLiteProbe, quote_name, sql_literal
 
 COUNT_TYPES = ("documents", "entities", "relations")
@@ -261,12 +261,12 @@ async def counts(backend: GraphBackend) -> dict[str, int]:
 
 async def _offenders(backend: GraphBackend, count: str, sample: str, limit: int, unit: str) -> Finding:
     """The sample first, asking n + 1 rows; the count query runs only when there are more than n."""
-    found = await _sample(backend, sample, limit + 1 if limit else 0)
-    offenders = len(found)
-    if not limit or offenders > limit:
+    async def counted() -> int:
         (row,) = await backend.records(render(count, backend.dialect, backend.names))
-        offenders = int(row["offenders"])
-    return Finding(offenders, found[:limit], {"offending": offenders, "unit": unit})
+        return int(row["offenders"])
+
+    offenders, found = await sample_then_count(lambda n: _sample(backend, sample, n), counted, limit)
+    return Finding(offenders, found, {"offending": offenders, "unit": unit})
 
 
 async def _sample(backend: GraphBackend, text: str, limit: int) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from ..sqlite_connections import close_connection, open_connection
-from .finding import DEFAULT_SAMPLE, Finding
+from .finding import DEFAULT_SAMPLE, Finding, sample_then_count
 
 DEFAULT_TIMEOUT_S = 10.0
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -236,11 +236,12 @@ class SQLiteProbe:
         For queries :meth:`scan` cannot resume (a user's SELECT): the count
         query runs only when there are more offenders than the sample shows.
         """
-        sample = await self.records(f"{sample_sql} LIMIT ?", (*params, limit + 1)) if limit else []
-        if limit and len(sample) <= limit:
-            return Finding(len(sample), sample)
-        (count,), = await self.rows(count_sql, params)
-        return Finding(count, sample[:limit])
+        async def count() -> int:
+            return (await self.rows(count_sql, params))[0][0]
+
+        found, sample = await sample_then_count(
+            lambda n: self.records(f"{sample_sql} LIMIT ?", (*params, n)), count, limit)
+        return Finding(found, sample)
 
     async def scan(self, table: str, predicate: str, shown: Sequence[str], params: Sequence[Any] = (),
                    limit: int = DEFAULT_SAMPLE, where: str | None = None, key: str | None = None) -> Finding:
