@@ -2,24 +2,32 @@
 """Each consistency rule beside the bare query that answers it: SQLite at 1,000,000 rows, and Neo4j.
 
     python3 bench/consistency_bench.py [--rows 1000000] [--few 10] [--many 100000] [--repeat 5]
-                                       [--graph-rows 100000] [--stores sqlite neo4j]
+                                       [--graph-rows 100000] [--stores sqlite neo4j] [--sets few many]
+                                       [--cache-dir DIR] [--build-only] [--rules NAME ...]
 
 SQLite: every rule kind runs through ``run_rule`` on one open read-only probe
-(so its time includes the name checks), and its bare query (the one count,
-max or pragma that answers the question, nothing else) runs on the same
-connection.  Two databases: one with ``--few`` offenders per rule, one with
-``--many``.  Neo4j: the graph rules through one shared, connected graph
-(the driver imported and connected before timing) against the same Cypher
-count sent straight through a connected sync driver; the server is
-``PRODREADY_NEO4J_URI``, or one this script starts with tools/neo4j/launcher.py.
-Rule and bare alternate in every repetition (which goes first alternates
-too); the table shows medians, so a shared machine's noise hits both alike.
+as a rule-file item runs it: its names were checked when pytest collected
+the file, so that one-time cost is its own column ("checks"), not part of
+the rule's time.  Its bare query (the one count, max or pragma that answers
+the question, nothing else) runs on the same connection.  Two databases:
+one with ``--few`` offenders per rule, one with ``--many``; building one
+takes minutes, so ``--cache-dir`` keeps them for later runs (the file name
+carries every build parameter).  SQLite runs inside this process (its
+aiosqlite thread), so CPU time (user + system of the process) is shown
+beside wall time: on a shared machine it is the steadier of the two.
+Neo4j: the graph rules through one shared, connected graph (the driver
+imported and connected before timing) against the same Cypher sent straight
+through a connected sync driver; the server is ``PRODREADY_NEO4J_URI``, or
+one this script starts with tools/neo4j/launcher.py (wall time only: the
+work is the server's).  Rule and bare alternate in every repetition (which
+goes first alternates too); the tables show medians and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import importlib.util
 import json
 import os
@@ -31,8 +39,10 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterator
 
+from pytest_prodready.checks.preflight import check_names
 from pytest_prodready.checks.graph import DIALECTS, DUPLICATES, GraphNames, Neo4jGraph, SQLiteGraph, render
 from pytest_prodready.checks.rules import make_rule
 from pytest_prodready.checks.rule_runner import run_rule
@@ -54,6 +64,7 @@ JSON_SCHEMA = {"type": "object", "required": ["a"], "properties": {"a": {"type":
 REGEX = r"^[A-Z]{2}-\d+$"
 FAILED_ROWS = "SELECT id, retry_count, max_retries FROM items WHERE retry_count > max_retries"
 HOT_QUERY = "SELECT * FROM items WHERE parent_id = ? ORDER BY id"
+BUILD_VERSION = 1  # bump when item_rows or graph_rows change what they write
 
 
 def item_rows(rows: int, offenders: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
@@ -76,6 +87,32 @@ def build(path: Path, rows: int, offenders: int) -> Path:
         conn.executemany(f"INSERT INTO items VALUES ({', '.join('?' * 12)})", item_rows(rows, offenders))
     conn.close()
     return path
+
+
+def database(folder: Path, rows: int, offenders: int) -> tuple[Path, bool]:
+    """The bench database for these parameters, built unless ``folder`` holds it already.
+
+    The file name carries every build parameter and a digest of the schema, so a
+    changed schema or size never reuses a stale file; it is built under a
+    temporary name and renamed, so an interrupted build is never reused.
+    """
+    digest = hashlib.sha256(f"{SCHEMA}{PARENTS}{BUILD_VERSION}".encode()).hexdigest()[:10]
+    path = folder / f"items-{rows}-{offenders}-{digest}.db"
+    if path.exists():
+        return path, True
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    build(partial, rows, offenders)
+    write_sqlite(partial, graph_rows(rows, offenders))
+    partial.rename(path)
+    return path, False
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, printed beside every table (shared machine)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
 def sqlite_cases() -> list[tuple[str, dict[str, Any], str, tuple[Any, ...]]]:
@@ -117,39 +154,77 @@ def sqlite_cases() -> list[tuple[str, dict[str, Any], str, tuple[Any, ...]]]:
     ]
 
 
-async def paired(rule: Callable[[], Awaitable[Any]], bare: Callable[[], Awaitable[Any]],
-                 repeat: int) -> tuple[float, float, Any]:
-    """Median ms of each, alternating which runs first; one warm-up of both."""
-    result = await rule()
+@dataclass
+class Timing:
+    """Medians of one rule and its bare query: CPU ms of this process (SQLite runs in its thread) and wall ms."""
+
+    name: str
+    rule_cpu: float
+    bare_cpu: float
+    rule_wall: float
+    bare_wall: float
+    value: Any
+    checks_ms: float | None = None  # the name checks, once, at collection (not part of the rule's run)
+
+
+async def paired(name: str, rule: Callable[[], Awaitable[Any]], bare: Callable[[], Awaitable[Any]],
+                 repeat: int) -> Timing:
+    """Medians of each, alternating which runs first; one warm-up of both."""
+    outcome = await rule()
     await bare()
-    rule_ms, bare_ms = [], []
+    spent: dict[str, list[tuple[float, float]]] = {"rule": [], "bare": []}
     for turn in range(repeat):
-        for which in ((rule, bare) if turn % 2 == 0 else (bare, rule)):
-            start = time.perf_counter()
-            value = await which()
-            (rule_ms if which is rule else bare_ms).append((time.perf_counter() - start) * 1000)
-            if which is rule:
-                result = value
-    return statistics.median(rule_ms), statistics.median(bare_ms), result
+        for which in (("rule", "bare") if turn % 2 == 0 else ("bare", "rule")):
+            cpu, wall = time.process_time(), time.perf_counter()
+            value = await (rule if which == "rule" else bare)()
+            spent[which].append(((time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000))
+            if which == "rule":
+                outcome = value
+    (rule_cpu, rule_wall), (bare_cpu, bare_wall) = (
+        (statistics.median(c for c, _ in spent[k]), statistics.median(w for _, w in spent[k])) for k in ("rule", "bare"))
+    return Timing(name, rule_cpu, bare_cpu, rule_wall, bare_wall, outcome.value)
 
 
-async def bench_sqlite(path: Path, repeat: int) -> list[tuple[str, float, float, Any]]:
+async def checks_ms(spec: Any, opened: Any) -> float:
+    """What checking the rule's names costs (done once, when pytest collects a rule file): median of 3, ms."""
+    spent = []
+    for _ in range(3):
+        if isinstance(opened, SQLiteProbe):
+            opened.catalog = None  # as at collection: a fresh probe reads the catalog
+        elif isinstance(opened, SQLiteGraph):
+            opened.probe.catalog = None
+        elif isinstance(opened, Neo4jGraph):
+            opened._catalog = None  # read once per open graph, so once per store per run
+        start = time.perf_counter()
+        await check_names(spec, opened, "bench")
+        spent.append((time.perf_counter() - start) * 1000)
+    return statistics.median(spent)
+
+
+async def bench_sqlite(path: Path, repeat: int, only: set[str] | None = None) -> list[Timing]:
+    """Each rule as a rule-file item runs it (names checked at collection), beside its bare query."""
     measured = []
     async with SQLiteProbe(path, timeout_s=600) as probe:
         await probe.connection.create_function(MATCHES, 2, _matches, deterministic=True)
         await probe.connection.create_function(JSON_MATCHES, 2, _json_matches, deterministic=True)
         for name, params, bare, bound in sqlite_cases():
+            if only and name not in only:
+                continue
             spec = make_rule(name.split("+")[0], params, name=name)
-            rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, probe), lambda: probe.rows(bare, bound),
-                                                     repeat)
-            measured.append((name, rule_ms, bare_ms, outcome.value))
+            timing = await paired(name, lambda: run_rule(spec, probe, names_checked=True),
+                                  lambda: probe.rows(bare, bound), repeat)
+            timing.checks_ms = await checks_ms(spec, probe)
+            measured.append(timing)
         graph = SQLiteGraph(probe)
         for rule, bare in graph_cases("sql"):
+            if only and rule not in only:
+                continue
             spec = make_rule(rule, {})
             rendered = render(bare, "sql", graph.names)
-            rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, graph), lambda: probe.rows(rendered),
-                                                     repeat)
-            measured.append((rule, rule_ms, bare_ms, outcome.value))
+            timing = await paired(rule, lambda: run_rule(spec, graph, names_checked=True),
+                                  lambda: probe.rows(rendered), repeat)
+            timing.checks_ms = await checks_ms(spec, graph)
+            measured.append(timing)
     return measured
 
 
@@ -201,7 +276,7 @@ def neo4j_cases(names: GraphNames) -> list[tuple[str, dict[str, Any], str, dict[
     ]
 
 
-async def bench_neo4j(uri: str, rows: int, orphans: int, repeat: int, shared: bool) -> list[tuple[str, float, float, Any]]:
+async def bench_neo4j(uri: str, rows: int, orphans: int, repeat: int, shared: bool) -> list[Timing]:
     """Load under labels of its own; on a shared server, delete them afterwards."""
     import neo4j
 
@@ -220,22 +295,50 @@ async def bench_neo4j(uri: str, rows: int, orphans: int, repeat: int, shared: bo
                         async def straight(text: str = bare, values: dict = bound) -> Any:
                             return driver.execute_query(text, values, routing_=neo4j.RoutingControl.READ)
 
-                        rule_ms, bare_ms, outcome = await paired(lambda: run_rule(spec, graph), straight, repeat)
-                        measured.append((rule, rule_ms, bare_ms, outcome.value))
+                        timing = await paired(rule, lambda: run_rule(spec, graph, names_checked=True), straight,
+                                              repeat)
+                        timing.checks_ms = await checks_ms(spec, graph)
+                        measured.append(timing)
             return measured
         finally:
             if shared:
                 await clear_neo4j(loader, names)
 
 
-def table(title: str, measured: list[tuple[str, float, float, Any]]) -> str:
-    lines = [title, f"{'rule':<26}{'rule ms':>10}{'bare ms':>10}{'ratio':>8}{'value':>12}"]
-    for name, rule_ms, bare_ms, value in measured:
-        shown = f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:g}"
-        lines.append(f"{name:<26}{rule_ms:>10.1f}{bare_ms:>10.1f}{rule_ms / bare_ms:>7.2f}x{shown:>12}")
-    total_rule, total_bare = sum(m[1] for m in measured), sum(m[2] for m in measured)
-    lines.append(f"{'all together':<26}{total_rule:>10.1f}{total_bare:>10.1f}{total_rule / total_bare:>7.2f}x")
+def table(title: str, measured: list[Timing], cpu: bool = True) -> str:
+    """Rule beside bare: CPU ms (SQLite runs in this process) and wall ms, ratios, the name checks' one-time ms.
+
+    Wall time on a shared machine includes waiting for a CPU; a ratio of
+    sub-millisecond times is noise, so the absolute figures are shown too.
+    """
+    head = f"{'rule':<26}"
+    if cpu:
+        head += f"{'rule cpu':>10}{'bare cpu':>10}{'ratio':>8}"
+    head += f"{'rule wall':>11}{'bare wall':>11}{'ratio':>8}{'checks':>8}{'value':>12}"
+    lines = [title, head + "   (ms)"]
+    for t in [*measured, _total(measured)]:
+        line = f"{t.name:<26}"
+        if cpu:
+            line += f"{t.rule_cpu:>10.1f}{t.bare_cpu:>10.1f}{_ratio(t.rule_cpu, t.bare_cpu):>8}"
+        line += f"{t.rule_wall:>11.1f}{t.bare_wall:>11.1f}{_ratio(t.rule_wall, t.bare_wall):>8}"
+        line += f"{'' if t.checks_ms is None else f'{t.checks_ms:.1f}':>8}{_shown(t.value):>12}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def _total(measured: list[Timing]) -> Timing:
+    return Timing("all together", *(sum(getattr(t, f) for t in measured)
+                                     for f in ("rule_cpu", "bare_cpu", "rule_wall", "bare_wall")), "")
+
+
+def _ratio(rule: float, bare: float) -> str:
+    return f"{rule / bare:.2f}x" if bare > 0 else "-"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}" if not value.is_integer() else f"{value:g}"
+    return str(value)
 
 
 def start_neo4j() -> Any:
@@ -252,12 +355,14 @@ async def main(args: argparse.Namespace) -> None:
                 continue
             with tempfile.TemporaryDirectory(prefix="prodready-bench-") as folder:
                 start = time.perf_counter()
-                path = build(Path(folder) / "items.db", args.rows, offenders)
-                write_sqlite(path, graph_rows(args.rows, offenders))
-                built = time.perf_counter() - start
-                measured = await bench_sqlite(path, args.repeat)
+                path, reused = database(Path(args.cache_dir or folder), args.rows, offenders)
+                built = "reused from the cache" if reused else f"built in {time.perf_counter() - start:.0f} s"
+                if args.build_only:
+                    print(f"{path}: {built}", flush=True)
+                    continue
+                measured = await bench_sqlite(path, args.repeat, set(args.rules or ()))
             print(table(f"SQLite, {args.rows:,} rows, {offenders:,} offenders ({label}); median of {args.repeat}, "
-                        f"built in {built:.0f} s", measured), flush=True)
+                        f"database {built}; {load_average()}", measured), flush=True)
             print(flush=True)
     if "neo4j" in args.stores:
         shared = os.environ.get("PRODREADY_NEO4J_URI")
@@ -267,8 +372,9 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             if server is not None:
                 server.stop()
-        print(table(f"Neo4j, {args.graph_rows:,} relationships, {args.few} orphans; median of {args.repeat}",
-                    measured), flush=True)
+        print(table(f"Neo4j, {args.graph_rows:,} relationships, {args.few} orphans; median of {args.repeat}; "
+                    f"{load_average()} (the server's CPU is not this process's: wall time only)", measured,
+                    cpu=False), flush=True)
 
 
 if __name__ == "__main__":
@@ -279,6 +385,10 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of rule and bare, after a warm-up (default 5)")
     parser.add_argument("--sets", nargs="+", choices=("few", "many"), default=("few", "many"),
                         help="SQLite databases to measure (default both)")
+    parser.add_argument("--cache-dir", help="keep the built SQLite databases here and reuse them on later runs "
+                        "(keyed by rows, offenders and schema); default: a temporary folder, removed after")
+    parser.add_argument("--rules", nargs="+", help="SQLite rules to measure (default every kind)")
+    parser.add_argument("--build-only", action="store_true", help="build (or find) the SQLite databases and stop")
     parser.add_argument("--graph-rows", type=int, default=100_000, help="Neo4j relationships (default 100,000)")
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "neo4j"), default=("sqlite", "neo4j"),
                         help="stores to measure (default both)")

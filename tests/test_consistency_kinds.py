@@ -217,6 +217,75 @@ async def test_count_and_sample_read_the_table_once(tmp_path):
     assert len(reads) == 2 and "AND (\"status\", rowid) > ('bad', 21)" in reads[1]  # resumed in index order
 
 
+@pytest.mark.asyncio
+async def test_foreign_key_check_runs_its_pragma_once_for_counts_and_sample(tmp_path):
+    """The pragma reads every child row: grouped counts and the sample come from one materialized run of it."""
+    path = tmp_path / "fk.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents(id))")
+    conn.executemany("INSERT INTO parents VALUES (?)", [(i,) for i in range(100)])
+    conn.executemany("INSERT INTO children VALUES (?, ?)", [(i, i % 130) for i in range(1, 2001)])
+    conn.commit()
+    conn.close()
+    async with SQLiteProbe(path) as probe:
+        statements: list[str] = []
+        await probe.connection.set_trace_callback(statements.append)
+        found = await run_rule(make_rule("foreign_key_check", {"table": "children"}, sample=3), probe)
+        await probe.connection.set_trace_callback(None)
+    violations = [i for i in range(1, 2001) if i % 130 >= 100]
+    assert found.value == len(violations) and [row["rowid"] for row in found.sample] == violations[:3]
+    assert found.details == {"per_table": [{"table": "children", "parent": "parents", "violations": len(violations)}]}
+    assert sum("pragma_foreign_key_check" in s for s in statements) == 1, statements
+
+
+@pytest.mark.asyncio
+async def test_the_validation_rate_judges_each_relationship_once(tmp_path):
+    """Rate and sample: the sample is read first, the rate judges only the rows after the n-th offender."""
+    from pytest_prodready.datasets.loaders import write_sqlite
+
+    path = write_sqlite(tmp_path / "graph.db", {
+        "documents": [(1, "d")],
+        "entities": [(e, f"s{e}", f"e{e}", "concept", 1) for e in range(1, 11)],
+        "relationships": [(r, 1 + r % 10, 1 + (r + 1) % 10, "uses", 0.5, None if r % 7 == 0 else "e", 1)
+                          for r in range(1, 201)]})
+    async with SQLiteProbe(path) as probe:
+        statements: list[str] = []
+        await probe.connection.set_trace_callback(statements.append)
+        found = await run_rule(make_rule("validation_success_rate", {}, sample=3), probe)
+        await probe.connection.set_trace_callback(None)
+    assert found.value == pytest.approx(100 * (200 - 200 // 7) / 200)
+    assert [row["id"] for row in found.sample] == [7, 14, 21]
+    judged = [s for s in statements if "r.evidence IS NULL" in s]
+    assert len(judged) == 2 and "r.id > 21 AND" in judged[1], judged  # the rate resumes after the sample
+
+
+@pytest.mark.asyncio
+async def test_the_catalog_is_read_once_per_probe_and_schema_and_not_at_all_once_checked(db):
+    """Names checked at collection are not looked up again; one probe's rules share one catalog read."""
+    spec = make_rule("nulls", {"table": "tasks", "columns": ["code"]})
+    async with SQLiteProbe(db) as probe:
+        statements: list[str] = []
+        await probe.connection.set_trace_callback(statements.append)
+        await run_rule(spec, probe)
+        await run_rule(spec, probe)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE later (id INTEGER PRIMARY KEY)")  # a schema change: read again
+        await run_rule(spec, probe)
+        catalog_reads = sum("FROM sqlite_schema" in s for s in statements)
+        statements.clear()
+        await run_rule(spec, probe, names_checked=True)
+        await probe.connection.set_trace_callback(None)
+    assert catalog_reads == 2
+    assert not [s for s in statements if "sqlite_schema" in s or "schema_version" in s], statements
+
+
+def test_rule_file_items_carry_the_names_checked_at_collection(pytester, db):
+    write_project(pytester, db, '[consistency.rules.codes]\ncheck = "nulls"\ntable = "tasks"\ncolumns = ["code"]\n')
+    (item,) = pytester.getitems(pytester.path / "prodready.toml")
+    assert item.names_checked is True
+
+
 def write_project(pytester: pytest.Pytester, db: Path, rules: str) -> None:
     (pytester.path / "app.db").write_bytes(db.read_bytes())
     pytester.makefile(".toml", prodready=f'[consistency.stores.app]\nsqlite = "app.db"\n{rules}')

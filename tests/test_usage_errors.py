@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -128,3 +129,27 @@ def test_a_rule_file_mistake_is_a_usage_error_under_xdist(project):
                       '[tool.prodready.consistency.rules.tasks]\ncheck = "orphan"\n')
     result = session.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=300)
     assert_usage_error(result, "rule 'tasks': key 'check': unknown check type 'orphan'")
+
+
+@pytest.mark.parametrize("mistake", ["marker", "rule file below the rootdir"])
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_a_collection_mistake_exits_4_serially_and_under_xdist(project, mistake, workers):
+    """An xdist worker's usage error reaches the controller (worker_usage.py): exit 4, one line, nothing run."""
+    session = project()
+    session.makepyfile(test_fine="def test_fine():\n    pass\n")
+    if mistake == "marker":
+        session.makepyfile(test_case="import pytest\n\n@pytest.mark.perf_gate(p95_ms=-1)\n"
+                                     "def test_case(latency):\n    pass\n")
+        words = "test_case.py::test_case: p95_ms"
+    else:
+        sub = session.mkdir("sub")
+        (sub / "prodready.toml").write_text('[consistency.stores.app]\nsqlite = "app.db"\n'
+                                            '[consistency.rules.st]\ncheck = "nulls"\ntable = "tasks"\n'
+                                            'columns = ["statsu"]\n')
+        with sqlite3.connect(sub / "app.db") as conn:
+            conn.execute("CREATE TABLE tasks (id INTEGER PRIMARY KEY, status TEXT)")
+        words = "sub/prodready.toml [consistency] rule 'st': key 'columns': no column 'statsu' in table 'tasks'"
+    args = ("-n", workers) if workers else ()
+    result = session.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=300)
+    assert_usage_error(result, words)
+    assert "passed" not in output(result)  # as serially: no test runs

@@ -60,8 +60,14 @@ class ReadinessController:
         self.session = session
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._note_usage_mistake(report)  # an xdist worker's collection (worker_usage.py)
         if report.failed and self.holding:
             self.held.append(report)
+
+    def _note_usage_mistake(self, report: Any) -> None:
+        mistake = getattr(report, USAGE_REPORT_ATTRIBUTE, None)
+        if mistake is not None:
+            self.state.usage_mistakes.append(redactor_of(self.config).text(mistake))
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown without pytest-xdist
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -82,9 +88,7 @@ class ReadinessController:
 
     @pytest.hookimpl(trylast=True)  # after the terminal's own PASSED, so a gate's figures follow it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        mistake = getattr(report, USAGE_REPORT_ATTRIBUTE, None)
-        if mistake is not None:
-            self.state.usage_mistakes.append(redactor_of(self.config).text(mistake))
+        self._note_usage_mistake(report)
         info = getattr(report, "prodready", None)
         if info is None:
             if self.holding:

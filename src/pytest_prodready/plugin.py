@@ -105,6 +105,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         check_pyproject_rules(config, pyproject(config))
     if _is_worker(config):
+        from .worker_usage import WorkerUsageErrors
+
+        config.pluginmanager.register(WorkerUsageErrors(), "prodready-worker-usage")  # usage errors -> exit 4
         return
     from .controller import ReadinessController
     from .run_state import RunState

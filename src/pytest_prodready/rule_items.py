@@ -33,10 +33,6 @@ RULE_FILE_ERRORS_KEY = pytest.StashKey[list[str]]()
 T = TypeVar("T")
 
 
-class RuleFileError(Exception):
-    """A rule file that cannot be collected; shown as its one-line message."""
-
-
 OPEN_GRAPHS_KEY = pytest.StashKey["OpenGraphs"]()  # the run's Neo4j drivers, one per store
 
 
@@ -76,9 +72,8 @@ class RuleFile(pytest.File):
 
     A mistake in the file is a usage error, as one in ``[tool.prodready]`` is:
     it is noted here and raised, one line, once collection ends
-    (:func:`raise_rule_file_errors`, exit 4).  It is also raised here as a
-    collection error: an xdist worker's collection errors are what its
-    controller shows, so the mistake is never lost.
+    (:func:`raise_rule_file_errors`, exit 4); an xdist worker sends it to
+    its controller instead (:mod:`.worker_usage`), which exits 4 too.
     """
 
     def collect(self) -> Iterator["RuleItem"]:
@@ -87,17 +82,11 @@ class RuleFile(pytest.File):
             book = load(self.path, _shown(self.path, self.config.rootpath), settings.sqlite, settings.timeouts)
             prepared = _run(prepare(book, open_graphs(self.config)))
         except RuleError as exc:
-            # Serially the run ends as a usage error (raise_rule_file_errors); an xdist worker's collection
-            # error is what its controller shows, so the error is raised here too, never lost.
             self.config.stash.setdefault(RULE_FILE_ERRORS_KEY, []).append(str(exc))
-            raise RuleFileError(str(exc)) from None
-        for spec, declared_as in prepared:
-            yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book, declared_as=declared_as)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RuleFileError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+            return  # raised once collection ends: exit 4, serially and (worker_usage.py) under xdist
+        for spec, declared_as, names_checked in prepared:
+            yield RuleItem.from_parent(self, name=spec.name, spec=spec, book=book, declared_as=declared_as,
+                                       names_checked=names_checked)
 
 
 def check_pyproject_rules(config: pytest.Config, pyproject: Path | None) -> None:
@@ -125,11 +114,13 @@ def raise_rule_file_errors(config: pytest.Config) -> None:
 class RuleItem(pytest.Item):
     """One consistency rule, counted in the verdict under ``consistency / <rule name>``."""
 
-    def __init__(self, *, spec: RuleSpec, book: RuleBook, declared_as: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, spec: RuleSpec, book: RuleBook, declared_as: str | None = None,
+                 names_checked: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.book = book
         self.declared_as = declared_as
+        self.names_checked = names_checked  # at collection: the run time is the rule's own queries
         self.add_marker(pytest.mark.consistency(rule=spec.name, severity=spec.severity))
 
     def runtest(self) -> None:
@@ -153,7 +144,7 @@ class RuleItem(pytest.Item):
                                   for store in self.book.sources(self.spec, self.declared_as)]
         except StoreError as exc:
             raise CheckError(f"{self.spec.name}: cannot run: {exc}") from None
-        return await run_rule(self.spec, source, compare_to)
+        return await run_rule(self.spec, source, compare_to, names_checked=self.names_checked)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, (RuleFailed, CheckError)):

@@ -54,7 +54,21 @@ class SQLiteCatalog:
 
 
 async def sqlite_catalog(probe: SQLiteProbe) -> SQLiteCatalog:
-    """Every table's and view's columns, hidden ones included, in one query."""
+    """Every table's and view's columns, hidden ones included, read once per open probe and schema.
+
+    Kept on the probe with the schema's version (``PRAGMA schema_version``,
+    which any schema change bumps), so the rules of one probe share one read
+    and a table created meanwhile is still seen.
+    """
+    (version,), = await probe.rows("PRAGMA schema_version")
+    if probe.catalog is not None and probe.catalog[0] == version:
+        return probe.catalog[1]
+    catalog = await _read_catalog(probe)
+    probe.catalog = (version, catalog)
+    return catalog
+
+
+async def _read_catalog(probe: SQLiteProbe) -> SQLiteCatalog:
     found: dict[str, list[str]] = {}
     rows = await probe.rows("SELECT m.name, p.name FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p "
                             "WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid")

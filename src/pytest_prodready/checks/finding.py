@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 DEFAULT_SAMPLE = 10
 
@@ -23,6 +23,23 @@ class Finding:
     sample: Sequence[Mapping[str, Any]] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+
+
+Rows = list[dict[str, Any]]
+
+
+async def sample_then_count(sample: Callable[[int], Awaitable[Rows]], count: Callable[[], Awaitable[int]],
+                            limit: int) -> tuple[int, Rows]:
+    """Offenders and the first ``limit`` of them: the sample asks ``limit + 1`` rows, so n or fewer rows
+    are every offender and the count query runs only when there are more (or no sample is wanted).
+
+    For queries that cannot resume after the sample (a user's SELECT, Cypher);
+    SQLite table scans resume instead (``SQLiteProbe.scan``).
+    """
+    found = await sample(limit + 1) if limit else []
+    if limit and len(found) <= limit:
+        return len(found), found
+    return await count(), found[:limit]
 
 
 def plain(value: Any) -> Any:

@@ -33,7 +33,9 @@ Definitions, identical on both stores unless said otherwise:
 
 Every query is set-based and runs in the database: a sample of offenders
 bounded by ``LIMIT`` and, only when there are more offenders than it shows,
-one aggregate count (the rate is one aggregate, then the sample).  Neo4j is
+one aggregate count.  The rate judges each relationship once: on Neo4j one
+query counts and cuts the sample from the failing ones it collected; on
+SQLite the sample is read first and the rate resumes after it.  Neo4j is
 read in read transactions only, with connection and query timeouts.
 """
 
@@ -46,8 +48,8 @@ from string import Template
 from typing import Any, Mapping, Protocol
 
 from ..report.redaction import redact
-from .finding import DEFAULT_SAMPLE, Finding
-from .sqlite import ProbeError, SQLiteProbe, quote_name
+from .finding import DEFAULT_SAMPLE, Finding, sample_then_count
+from .sqlite import ProbeError, SQLiteProbe, quote_name, sql_literal
 
 COUNT_TYPES = ("documents", "entities", "relations")
 DEFAULT_CONNECTION_TIMEOUT_S = 10.0
@@ -197,12 +199,58 @@ async def measure(backend: GraphBackend, rule: str, limit: int = DEFAULT_SAMPLE)
     sample = dialect.sample.format(predicate=predicate)
     if rule != "validation_success_rate":
         return await _offenders(backend, dialect.count.format(predicate=predicate), sample, limit, "relationships")
-    (row,) = await backend.records(render(dialect.rate.format(predicate=predicate), backend.dialect, backend.names))
-    total, failing = int(row["total"]), int(row["failing"])
+    if not limit:
+        (row,) = await backend.records(render(dialect.rate.format(predicate=predicate), backend.dialect, backend.names))
+        total, failing, found = int(row["total"]), int(row["failing"]), []
+    elif backend.dialect == "cypher":
+        total, failing, found = await _cypher_rate(backend, predicate, limit)
+    else:
+        total, failing, found = await _sql_rate(backend, predicate, sample, limit)
     rate = 100.0 * (total - failing) / total if total else 100.0
-    found = await _sample(backend, sample, limit) if failing else []
     note = f"{failing} of {total} relationships fail a relationship rule"
     return Finding(rate, found, {"total": total, "failing": failing}, note if failing else "")
+
+
+async def _cypher_rate(backend: GraphBackend, predicate: str, limit: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """Total, failing and the first ``limit`` failing by id, from one pass over the relationships.
+
+    The failing relationships are collected as references (not rows) and
+    the sample is cut from them inside the same query, so the relationships
+    are matched and judged once, as the bare rate query judges them.
+    """
+    text = render(CYPHER_RATE_WITH_SAMPLE.format(predicate=predicate), backend.dialect, backend.names)
+    (row,) = await backend.records(text, limit)
+    found = [{column: shown.get(column) for column in _RELATIONSHIP_COLUMNS} for shown in row["sample"]]
+    return int(row["total"]), int(row["failing"]), found  # a map's keys come back unordered: the sample's order
+
+
+async def _sql_rate(backend: GraphBackend, predicate: str, sample: str,
+                    limit: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """Total, failing and the first ``limit`` failing by id, reading each relationship's predicate once.
+
+    The sample (``LIMIT n + 1`` in id order, which the INTEGER PRIMARY KEY
+    streams) judges the rows up to the (n+1)-th offender; the rate then
+    judges only the rows after the n-th (``r.id > ? AND ...`` stops at the
+    cheap comparison) and counts the rest, so no row is judged twice.
+    """
+    found = await _sample(backend, sample, limit + 1)
+    if len(found) <= limit:
+        (row,) = await backend.records(render(SQL_TOTAL, backend.dialect, backend.names))
+        return int(row["total"]), len(found), found
+    resumed = SQL_RATE_AFTER.format(predicate=predicate, after=sql_literal(found[limit - 1]["id"]))
+    (row,) = await backend.records(render(resumed, backend.dialect, backend.names))
+    return int(row["total"]), limit + int(row["failing"]), found[:limit]
+
+
+SQL_TOTAL = "SELECT count(*) AS total FROM $relationships"
+SQL_RATE_AFTER = ("SELECT count(*) AS total, coalesce(sum(CASE WHEN r.id > {after} AND ({predicate}) THEN 1 ELSE 0 END), "
+                  "0) AS failing FROM $relationships r")
+CYPHER_RATE_WITH_SAMPLE = (
+    "MATCH (a)-[r:$relationships]->(b) WITH count(r) AS total, collect(CASE WHEN {predicate} THEN r END) AS bad "
+    "RETURN total, size(bad) AS failing, COLLECT {{ UNWIND bad AS f WITH f ORDER BY f.id LIMIT $$limit "
+    "RETURN f {{.id, source_id: startNode(f).id, target_id: endNode(f).id, .type, .confidence, .evidence}} }} "
+    "AS sample"
+)
 
 
 async def counts(backend: GraphBackend) -> dict[str, int]:
@@ -213,12 +261,12 @@ async def counts(backend: GraphBackend) -> dict[str, int]:
 
 async def _offenders(backend: GraphBackend, count: str, sample: str, limit: int, unit: str) -> Finding:
     """The sample first, asking n + 1 rows; the count query runs only when there are more than n."""
-    found = await _sample(backend, sample, limit + 1 if limit else 0)
-    offenders = len(found)
-    if not limit or offenders > limit:
+    async def counted() -> int:
         (row,) = await backend.records(render(count, backend.dialect, backend.names))
-        offenders = int(row["offenders"])
-    return Finding(offenders, found[:limit], {"offending": offenders, "unit": unit})
+        return int(row["offenders"])
+
+    offenders, found = await sample_then_count(lambda n: _sample(backend, sample, n), counted, limit)
+    return Finding(offenders, found, {"offending": offenders, "unit": unit})
 
 
 async def _sample(backend: GraphBackend, text: str, limit: int) -> list[dict[str, Any]]:

