@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import re
 import time
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ MAX_RUNS = 10  # runs kept per baseline, newest last
 DEFAULT_MIN_CHANGE = "5%"  # of the gate's limit on the compared figure: 0.5 ms on a 10 ms p95 gate
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
+DEFAULT_METRIC = "p50_ms"  # a run's p95 of a sub-millisecond call is its scheduler stalls; the p50 is the call
+CALIBRATION = "calibration_ms"  # median time of the fixed calibration work in that run (gates/calibration.py)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
 _BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
 _MIN_CHANGE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$")
@@ -90,6 +93,8 @@ class Regression:
 
     @property
     def change_pct(self) -> float:
+        if self.comparison is not None:
+            return self.comparison.change
         return 100.0 * (self.measured_ms - self.baseline_ms) / self.baseline_ms if self.baseline_ms else 0.0
 
     @property
@@ -237,10 +242,32 @@ def _stored_runs(path: Path, name: str) -> list[dict[str, Any]]:
 
 def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:
     """A case's percentiles, and its samples so a later run can compare distributions."""
-    entry: dict[str, Any] = {m: float(figures[m]) for m in METRICS if m in figures}
+    entry: dict[str, Any] = {m: float(figures[m]) for m in (*METRICS, CALIBRATION) if m in figures}
     if figures.get("samples_ms"):
         entry["samples_ms"] = [round(float(s), 4) for s in figures["samples_ms"]]
     return entry
+
+
+def calibration_level(calibration_ms: Sequence[float]) -> float:
+    """The median calibration time of a run (0.0 when it took none)."""
+    return float(statistics.median(calibration_ms)) if calibration_ms else 0.0
+
+
+def calibration_of(figures: Mapping[str, Any]) -> dict[str, float]:
+    """The case's calibration figure, for saving beside its percentiles (none if it took none)."""
+    return {CALIBRATION: figures[CALIBRATION]} if figures.get(CALIBRATION) else {}
+
+
+def at_candidate_speed(entries: Sequence[Mapping[str, Any]], candidate_calibration: float) -> list[list[float]]:
+    """Each baseline run's samples scaled to the candidate's machine speed (their calibrations' ratio).
+
+    A run whose calibration took 1.5x longer ran on a machine 1.5x slower;
+    without calibrations on both sides the samples are left as they are.
+    """
+    runs = [list(entry["samples_ms"]) for entry in entries]
+    if not candidate_calibration or not all(entry.get(CALIBRATION) for entry in entries):
+        return runs
+    return [[s * candidate_calibration / float(entry[CALIBRATION]) for s in run] for entry, run in zip(entries, runs)]
 
 
 def compare(
@@ -258,13 +285,15 @@ def compare(
     spread between the baseline's runs when they kept samples; other figures
     (or runs without samples) must exceed the slowest baseline run by more
     than the bound.  Either way the change must reach ``min_change_ms``.
+    When the candidate and every run timed the calibration work, the runs'
+    samples are first scaled to the candidate's machine speed.
     """
     entries = baseline.entries(nodeid, metric)
     if not entries or metric not in figures:
         return None
     measured = float(figures[metric])
-    runs = [entry.get("samples_ms") for entry in entries]
-    if metric in PERCENTILES and samples_ms and all(runs):
+    if metric in PERCENTILES and samples_ms and all(entry.get("samples_ms") for entry in entries):
+        runs = at_candidate_speed(entries, float(figures.get(CALIBRATION) or 0.0))
         comparison = compare_percentile_runs(
             runs, samples_ms, q=PERCENTILES[metric], bound_pct=bound_pct, min_change=min_change_ms
         )

@@ -30,6 +30,7 @@ CHUNK_VALUES = 2_000_000  # values drawn at a time (16 MB), whatever the plan
 DEFAULT_BLOCKS = 20  # a stored run's samples are cut into this many consecutive blocks
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
+ROUND_TRIM = 0.2  # share of rounds dropped at each end before averaging per-round ratios
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,60 @@ def compare_percentile_blocks(
         metric=f"p{q:g}", baseline=point_a, candidate=point_b, change=100.0 * (point_b / max(point_a, 1e-12) - 1.0),
         low=low, high=high, bound=bound_pct, confidence=confidence, decision=decide(low, high, bound_pct, enough),
     )
+
+
+def compare_round_ratios(
+    baseline_blocks: Sequence[Sequence[float]],
+    candidate_blocks: Sequence[Sequence[float]],
+    *,
+    q: float = 95,
+    bound_pct: float = 10.0,
+    trim: float = ROUND_TRIM,
+    confidence: float = DEFAULT_CONFIDENCE,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Comparison:
+    """Change of the q-th percentile as the trimmed mean of per-round ratios, bootstrapped over rounds.
+
+    Round i's two blocks were measured side by side, so their ratio cancels
+    what the machine did during that round.  A pooled percentile lets two
+    rounds a neighbour disturbed drive the whole figure; the trimmed mean
+    of the rounds' log ratios drops the ``trim`` share at each end, so a few
+    disturbed rounds move it little.  The bootstrap draws whole rounds.
+    """
+    import numpy as np
+
+    a, b = _padded(baseline_blocks), _padded(candidate_blocks)
+    if len(a) != len(b):
+        raise ValueError(f"paired blocks need the same count on both sides, got {len(a)} and {len(b)}")
+    flat_a, flat_b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if flat_a.size == 0 or flat_b.size == 0:
+        raise ValueError("both sides need samples to compare")
+    with _quiet():
+        per_a, per_b = np.nanpercentile(a, q, axis=1), np.nanpercentile(b, q, axis=1)
+    paired = np.isfinite(per_a) & np.isfinite(per_b) & (per_a > 0) & (per_b > 0)
+    logs = np.log(per_b[paired] / per_a[paired])
+    if logs.size == 0:
+        raise ValueError("no round has samples on both sides")
+    rng = np.random.default_rng(seed)
+    boot = trimmed_means(logs[rng.integers(0, logs.size, (resamples, logs.size))], trim)
+    low, high = _interval(100.0 * np.expm1(boot), confidence)
+    change = 100.0 * float(np.expm1(trimmed_means(logs[None, :], trim)[0]))
+    enough = min(flat_a.size, flat_b.size) >= MIN_SAMPLES and logs.size >= MIN_BLOCKS
+    return Comparison(
+        metric=f"p{q:g}", baseline=float(np.percentile(flat_a, q)), candidate=float(np.percentile(flat_b, q)),
+        change=change, low=low, high=high, bound=bound_pct, confidence=confidence,
+        decision=decide(low, high, bound_pct, enough),
+    )
+
+
+def trimmed_means(rows: Any, trim: float) -> Any:
+    """Mean of each row without its ``trim`` share of lowest and of highest values (at least one value kept)."""
+    import numpy as np
+
+    ordered = np.sort(rows, axis=1)
+    cut = min(int(trim * ordered.shape[1]), (ordered.shape[1] - 1) // 2)
+    return ordered[:, cut : ordered.shape[1] - cut].mean(axis=1)
 
 
 def compare_error_rate_blocks(
