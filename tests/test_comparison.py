@@ -116,7 +116,7 @@ def test_a_candidate_inside_the_spread_of_the_baseline_runs_is_not_regressed():
 def test_a_candidate_worse_than_every_baseline_run_is_regressed():
     rng = np.random.default_rng(12)
     runs = [_run(rng, 1.0), _run(rng, 1.1), _run(rng, 0.95)]
-    worse = comparison.compare_percentile_runs(runs, _run(rng, 1.6))
+    worse = comparison.compare_percentile_runs(runs, _run(rng, 1.8))  # the runs' spread widens the bound to ~30 %
     assert worse.decision == comparison.REGRESSED and worse.low > 10
     assert worse.baseline == pytest.approx(np.median([np.percentile(r, 95) for r in runs]))
 
@@ -178,3 +178,22 @@ def test_trimmed_means_drop_the_share_at_each_end_and_keep_one_value():
     rows = np.array([[1.0, 2.0, 3.0, 4.0, 100.0], [5.0, 5.0, 5.0, 5.0, 5.0]])
     assert list(comparison.trimmed_means(rows, 0.2)) == [3.0, 5.0]
     assert list(comparison.trimmed_means(np.array([[1.0, 9.0]]), 0.5)) == [5.0]
+
+
+def test_a_change_above_the_bound_but_within_the_spread_between_runs_is_inconclusive():
+    """Runs at 0.85, 1.0 and 1.3: a candidate 30 % above the slowest could be the next run of the same build."""
+    rng = np.random.default_rng(24)
+    spread_runs = [_run(rng, 0.85), _run(rng, 1.0), _run(rng, 1.3)]
+    candidate = _run(rng, 1.3 * 1.3)
+    found = comparison.compare_percentile_runs(spread_runs, candidate, q=50)
+    assert found.low > 10 and found.decision == INCONCLUSIVE, found.message()
+    steady_runs = [_run(rng, 0.99), _run(rng, 1.0), _run(rng, 1.02)]
+    steady = comparison.compare_percentile_runs(steady_runs, _run(rng, 1.5), q=50)
+    assert steady.decision == REGRESSED and steady.bound < 25, steady.message()  # sampling noise alone: ~20 %
+
+
+def test_the_spread_bound_grows_with_the_spread_between_runs():
+    assert comparison.spread_bound(10.0, [2.0]) == pytest.approx(10.0)
+    assert comparison.spread_bound(10.0, [2.0, 2.0]) == pytest.approx(10.0)
+    sd = float(np.std(np.log([1.0, 1.2]), ddof=1))
+    assert comparison.spread_bound(10.0, [1.0, 1.2]) == pytest.approx(100 * (1.1 * np.exp(comparison.SPREAD_Z * sd) - 1))

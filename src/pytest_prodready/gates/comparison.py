@@ -30,6 +30,7 @@ CHUNK_VALUES = 2_000_000  # values drawn at a time (16 MB), whatever the plan
 DEFAULT_BLOCKS = 20  # a stored run's samples are cut into this many consecutive blocks
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
+SPREAD_Z = 2.0  # run-to-run standard deviations a candidate must exceed the bound by before it counts as regressed
 ROUND_TRIM = 0.2  # share of rounds dropped at each end before averaging per-round ratios
 
 
@@ -117,6 +118,12 @@ def compare_percentile_runs(
 ) -> Comparison:
     """Relative change of the q-th percentile of one run against a baseline of one or more stored runs.
 
+    The bound a regression must clear grows with the spread between the
+    runs: ``(1 + bound) * exp(SPREAD_Z * sd)`` - 1, sd being the standard
+    deviation of the runs' log percentiles.  A gate whose runs agree keeps
+    its bound; one whose runs differ by 30 % says *inconclusive* rather
+    than fail the next run on the same noise.
+
     One run of a process varies from the next by more than its own samples
     show (start-up, caches, neighbours): 0.17 and 0.22 ms p95 for the same
     build, back to back.  So the candidate is compared with *each* baseline
@@ -144,15 +151,29 @@ def compare_percentile_runs(
         lows.append(low)
         highs.append(high)
         base_blocks.append(len(base))
-    level = float(np.median([np.percentile(run, q) for run in runs]))
-    point = float(np.percentile(candidate_ms, q))
+    levels = [float(np.percentile(run, q)) for run in runs]
+    level, point = float(np.median(levels)), float(np.percentile(candidate_ms, q))
     bound = max(bound_pct, 100.0 * min_change / max(level, 1e-12))
+    margin = spread_bound(bound, levels)
     enough = min(min(map(len, runs)), len(candidate_ms)) >= MIN_SAMPLES and min(len(cand), *base_blocks) >= MIN_BLOCKS
+    low, high = min(lows), max(highs)
+    decision = decide(low, high, bound, enough)
+    if decision == REGRESSED and low <= margin:
+        decision = INCONCLUSIVE  # above the bound, but not above the runs' own spread
     return Comparison(
         metric=f"p{q:g}", baseline=level, candidate=point, change=100.0 * (point / max(level, 1e-12) - 1.0),
-        low=min(lows), high=max(highs), bound=bound, confidence=confidence,
-        decision=decide(min(lows), max(highs), bound, enough),
+        low=low, high=high, bound=margin if low > bound else bound, confidence=confidence,
+        decision=decision,
     )
+
+
+def spread_bound(bound_pct: float, levels: Sequence[float]) -> float:
+    """The bound (in %) widened by the spread between baseline runs' levels; one run has no spread."""
+    import numpy as np
+
+    logs = np.log(np.maximum(np.asarray(levels, dtype=float), 1e-12))
+    spread = float(np.std(logs, ddof=1)) if logs.size > 1 else 0.0
+    return 100.0 * ((1.0 + bound_pct / 100.0) * float(np.exp(SPREAD_Z * spread)) - 1.0)
 
 
 def compare_percentile_blocks(
