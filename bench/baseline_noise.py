@@ -13,7 +13,8 @@ baseline (saving again under the same name adds a run), then ``--runs``
 sessions compare the unchanged target with it and ``--runs`` compare a target
 made 30 % slower in every operation (``PRODREADY_REFERENCE_SLOWDOWN=0.3``),
 alternately, so both meet the same load.  A run is NO-GO when any gate
-regressed.
+regressed.  The plugin's defaults judge: p50, baseline runs scaled to each
+run's calibrated machine speed, the bound widened by the runs' spread.
 
 ``canary``: ``pytest_prodready/suites/canary`` (one case, ``-k``) against reference apps on
 loopback with ``--delay-ms`` of work per request: ``--runs`` sessions compare

@@ -6,8 +6,9 @@ Starts four reference apps on 127.0.0.1, all doing ``--delay-ms`` of
 simulated work per request: the baseline, an unchanged twin, and candidates
 whose every response is held back by 10 % and 30 % of its own time.  Each
 trial is one canary comparison exactly as the ``canary`` fixture runs it
-(interleaved ABBA blocks of ``GET /search``, p50 / p95 bound 10 %, error
-rate bound 5 points, p99 reported, 95 % bootstrap intervals).  The table
+(interleaved ABBA blocks of ``GET /search``, p50 / p95 bound 10 %, each the
+trimmed mean of per-round ratios, error rate bound 5 points, p99 reported,
+95 % bootstrap intervals over rounds).  The table
 shows how often the gate said regressed / inconclusive / within bound, and
 the median measured p95 change.  The "+10 %" candidate sits on the bound: its
 client-side change is a little under 10 % (client and network time are not

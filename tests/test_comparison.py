@@ -116,7 +116,7 @@ def test_a_candidate_inside_the_spread_of_the_baseline_runs_is_not_regressed():
 def test_a_candidate_worse_than_every_baseline_run_is_regressed():
     rng = np.random.default_rng(12)
     runs = [_run(rng, 1.0), _run(rng, 1.1), _run(rng, 0.95)]
-    worse = comparison.compare_percentile_runs(runs, _run(rng, 1.6))
+    worse = comparison.compare_percentile_runs(runs, _run(rng, 1.8))  # the runs' spread widens the bound to ~30 %
     assert worse.decision == comparison.REGRESSED and worse.low > 10
     assert worse.baseline == pytest.approx(np.median([np.percentile(r, 95) for r in runs]))
 
@@ -134,3 +134,66 @@ def test_one_run_is_the_two_sample_comparison():
     rng = np.random.default_rng(14)
     base, cand = _run(rng, 1.0), _run(rng, 1.3)
     assert comparison.compare_percentile(base, cand) == comparison.compare_percentile_runs([base], cand)
+
+
+# --- the live canary's statistic: per-round ratios, trimmed --------------------------------------
+
+
+def _rounds(rng, scale: float, rounds: int = 20, size: int = 25) -> list[list[float]]:
+    return [list(scale * rng.lognormal(np.log(2.0), 0.25, size)) for _ in range(rounds)]
+
+
+def _disturbed(blocks: list[list[float]], rounds: tuple[int, ...], factor: float) -> list[list[float]]:
+    """A neighbour stalled the candidate's side in these rounds: every sample ``factor`` times slower."""
+    return [[factor * s for s in block] if i in rounds else block for i, block in enumerate(blocks)]
+
+
+def test_two_disturbed_rounds_do_not_decide_the_round_ratio_statistic():
+    """Identical services, two of 20 rounds stalled 4x on the candidate side: the pooled p95 is driven, the trimmed ratio is not."""
+    rng = np.random.default_rng(21)
+    base, cand = _rounds(rng, 1.0), _disturbed(_rounds(rng, 1.0), (3, 11), 4.0)
+    pooled = comparison.compare_percentile_blocks(base, cand, q=95)
+    assert pooled.change > 40 and pooled.high > 100
+    for q in (50, 95):
+        robust = comparison.compare_round_ratios(base, cand, q=q)
+        assert robust.decision != REGRESSED and abs(robust.change) < 8 and robust.high < 35, robust.message()
+
+
+def test_a_30_percent_slowdown_in_every_round_is_regressed_by_the_round_ratio_statistic():
+    rng = np.random.default_rng(22)
+    base, cand = _rounds(rng, 1.0), _rounds(rng, 1.3)
+    for q in (50, 95):
+        found = comparison.compare_round_ratios(base, cand, q=q)
+        assert found.decision == REGRESSED and found.low > 10 and 20 < found.change < 40, found.message()
+
+
+def test_the_round_ratio_statistic_needs_ten_rounds_and_paired_blocks():
+    rng = np.random.default_rng(23)
+    assert comparison.compare_round_ratios(_rounds(rng, 1.0, 9), _rounds(rng, 2.0, 9)).decision == INCONCLUSIVE
+    with pytest.raises(ValueError, match="paired blocks"):
+        comparison.compare_round_ratios(_rounds(rng, 1.0, 10), _rounds(rng, 1.0, 11))
+
+
+def test_trimmed_means_drop_the_share_at_each_end_and_keep_one_value():
+    rows = np.array([[1.0, 2.0, 3.0, 4.0, 100.0], [5.0, 5.0, 5.0, 5.0, 5.0]])
+    assert list(comparison.trimmed_means(rows, 0.2)) == [3.0, 5.0]
+    assert list(comparison.trimmed_means(np.array([[1.0, 9.0]]), 0.5)) == [5.0]
+
+
+def test_a_change_above_the_bound_but_within_the_spread_between_runs_is_inconclusive():
+    """Runs at 0.85, 1.0 and 1.3: a candidate 30 % above the slowest could be the next run of the same build."""
+    rng = np.random.default_rng(24)
+    spread_runs = [_run(rng, 0.85), _run(rng, 1.0), _run(rng, 1.3)]
+    candidate = _run(rng, 1.3 * 1.3)
+    found = comparison.compare_percentile_runs(spread_runs, candidate, q=50)
+    assert found.low > 10 and found.decision == INCONCLUSIVE, found.message()
+    steady_runs = [_run(rng, 0.99), _run(rng, 1.0), _run(rng, 1.02)]
+    steady = comparison.compare_percentile_runs(steady_runs, _run(rng, 1.5), q=50)
+    assert steady.decision == REGRESSED and steady.bound < 25, steady.message()  # sampling noise alone: ~20 %
+
+
+def test_the_spread_bound_grows_with_the_spread_between_runs():
+    assert comparison.spread_bound(10.0, [2.0]) == pytest.approx(10.0)
+    assert comparison.spread_bound(10.0, [2.0, 2.0]) == pytest.approx(10.0)
+    sd = float(np.std(np.log([1.0, 1.2]), ddof=1))
+    assert comparison.spread_bound(10.0, [1.0, 1.2]) == pytest.approx(100 * (1.1 * np.exp(comparison.SPREAD_Z * sd) - 1))

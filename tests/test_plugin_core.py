@@ -89,6 +89,7 @@ FIXTURE_DOCS = {
     "sqlite_db": "A read-only probe of the SQLite database behind the target.",
     "prodready_settings": "The resolved readiness settings: CLI options over ``[tool.prodready]``.",
     "prodready_clock": "The clock performance gates read, in nanoseconds",
+    "prodready_calibration": "The fixed work timed between a gate's samples",
     "readiness_figures": "A dict whose contents are attached to this case in the verdict and reports.",
     "corpus_dir": "An empty folder for markdown documents a case syncs into the target.",
 }

@@ -156,7 +156,7 @@ class ReadinessController:
         )
         if self.settings.save_baseline:
             gated = [
-                (r.nodeid, {**r.figures["latency"], "samples_ms": r.figures.get("samples_ms", [])})
+                (r.nodeid, {**r.figures["latency"], **baselines.calibration_of(r.figures), "samples_ms": r.figures.get("samples_ms", [])})
                 for r in self.state.ordered_records()
                 if "latency" in r.figures
             ]

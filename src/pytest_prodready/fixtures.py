@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
 
 import pytest
 import pytest_asyncio
@@ -76,7 +76,23 @@ def prodready_clock() -> Clock:
 
 
 @pytest.fixture
-def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodready_clock: Clock) -> LatencyRecorder:
+def prodready_calibration() -> Callable[[], None] | None:
+    """The fixed work timed between a gate's samples when a baseline is saved or compared (machine speed).
+
+    Override it (or return None to take no calibration) in tests of timing logic.
+    """
+    from .gates.calibration import calibration_work
+
+    return calibration_work
+
+
+@pytest.fixture
+def latency(
+    request: pytest.FixtureRequest,
+    prodready_settings: Settings,
+    prodready_clock: Clock,
+    prodready_calibration: Callable[[], None] | None,
+) -> LatencyRecorder:
     """Records timed samples for the test's ``@pytest.mark.perf_gate``.
 
     ``for _ in latency.samples(): with latency.measure(): call()`` runs the
@@ -95,6 +111,8 @@ def latency(request: pytest.FixtureRequest, prodready_settings: Settings, prodre
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     recorder = LatencyRecorder(clock=prodready_clock, samples=spec.samples, warmup=spec.warmup)
     recorder.gate = spec
+    if prodready_settings.save_baseline or prodready_settings.baseline:
+        recorder.calibration = prodready_calibration
     overheads = request.config.stash.setdefault(OVERHEAD_KEY, {})
     if prodready_clock not in overheads:
         overheads[prodready_clock] = measure_timer_overhead(prodready_clock, rounds=200)

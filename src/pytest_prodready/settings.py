@@ -140,7 +140,7 @@ class Settings:
     baseline: baselines.Baseline | None = None
     baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
     max_regression_pct: float = 10.0
-    regression_metric: str = "p95_ms"
+    regression_metric: str = baselines.DEFAULT_METRIC
     min_regression: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE)
     escalate_warnings: bool = False
     summary_md: Path | None = None
@@ -273,7 +273,7 @@ def resolve(
     folder, folder_base = pick("prodready_baseline_dir")
     summary_md, summary_base = pick("prodready_summary_md")
     baseline_dir = folder_base / (folder or DEFAULT_BASELINE_DIR)
-    metric = metric or "p95_ms"
+    metric = metric or baselines.DEFAULT_METRIC
     if metric not in baselines.METRICS:
         raise SettingsError(f"--prodready-regression-metric: {metric!r} is not one of {', '.join(baselines.METRICS)}")
     try:

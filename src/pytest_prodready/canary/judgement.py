@@ -1,7 +1,9 @@
 """Holding two interleaved samples against the canary bounds.
 
 Each percentile and the error rate get a bootstrap interval
-(:mod:`..gates.comparison`).  The case fails only on an interval wholly above
+(:mod:`..gates.comparison`).  A percentile's change is the trimmed mean of
+the per-round ratios (round i's candidate block over its baseline block),
+so the few rounds a neighbour disturbed do not decide it.  The case fails only on an interval wholly above
 its bound; an interval that straddles the bound is *inconclusive*, which the
 spec's policy turns into a warning (``go``) or a failure (``no-go``).
 """
@@ -19,7 +21,7 @@ from ..gates.comparison import (
     WITHIN,
     Comparison,
     compare_error_rate_blocks,
-    compare_percentile_blocks,
+    compare_round_ratios,
 )
 from ..case_outcome import CaseOutcome
 from ..gates.latency import summarize
@@ -85,12 +87,12 @@ def overall(comparisons: list[Comparison]) -> str:
 
 
 def _comparisons(spec: CanarySpec, run: Interleaved) -> list[Comparison]:
-    """Each percentile and the error rate, over the rounds both sides measured, drawn round by round."""
+    """Each percentile (trimmed mean of per-round ratios) and the error rate, over the rounds both sides measured."""
     base, cand, rounds = run.sides[BASELINE], run.sides[CANDIDATE], run.rounds
     found = []
     if any(base.block_samples[:rounds]) and any(cand.block_samples[:rounds]):
         for q in REPORTED_PERCENTILES:
-            compared = compare_percentile_blocks(
+            compared = compare_round_ratios(
                 base.block_samples[:rounds], cand.block_samples[:rounds],
                 q=q, bound_pct=spec.bounds_pct.get(q, DEFAULT_BOUND_PCT), confidence=spec.confidence,
             )

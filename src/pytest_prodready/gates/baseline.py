@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import re
 import time
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ from .comparison import REGRESSED, WITHIN, Comparison, compare_percentile_runs
 BASELINE_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1: one run, its cases at the top level
 MAX_RUNS = 10  # runs kept per baseline, newest last
-DEFAULT_MIN_CHANGE = "5%"  # of the gate's limit on the compared figure: 0.5 ms on a 10 ms p95 gate
+DEFAULT_MIN_CHANGE = "0%"  # of the gate's limit; the spread between baseline runs sets the margin instead
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
+DEFAULT_METRIC = "p50_ms"  # a run's p95 of a sub-millisecond call is its scheduler stalls; the p50 is the call
+CALIBRATION = "calibration_ms"  # median time of the fixed calibration work in that run (gates/calibration.py)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
 _BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
 _MIN_CHANGE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$")
@@ -87,9 +90,12 @@ class Regression:
     comparison: Comparison | None = None  # the bootstrap interval, when both sides kept samples
     runs: int = 1  # baseline runs compared with
     min_change_ms: float = 0.0
+    calibrated: bool = False  # the baseline runs were scaled to this run's machine speed
 
     @property
     def change_pct(self) -> float:
+        if self.comparison is not None:
+            return self.comparison.change
         return 100.0 * (self.measured_ms - self.baseline_ms) / self.baseline_ms if self.baseline_ms else 0.0
 
     @property
@@ -114,13 +120,23 @@ class Regression:
         label = self.metric[:-3]
         interval = f"{self.comparison.interval()}; " if self.comparison is not None else ""
         runs = f" over {self.runs} runs" if self.runs > 1 else ""
-        bound = f"{self.bound_pct:g} %"
-        if self.effective_bound_pct > self.bound_pct:
-            bound = f"{self.effective_bound_pct:.3g} % (the {self.min_change_ms:g} ms that matters)"
+        speed = " at this run's machine speed" if self.calibrated else ""
         return (
             f"{label} regressed {self.change_pct:+.1f} % ({interval}{self.measured_ms:.2f} ms vs baseline "
-            f"{self.baseline_ms:.2f} ms{runs}) > {bound}"
+            f"{self.baseline_ms:.2f} ms{runs}{speed}) > {self._bound_text()}"
         )
+
+    def _bound_text(self) -> str:
+        """``10 %``, or the raised bound and why: the difference that matters, the spread between runs."""
+        if self.effective_bound_pct <= self.bound_pct:
+            return f"{self.bound_pct:g} %"
+        reasons = []
+        if self.baseline_ms and 100.0 * self.min_change_ms / self.baseline_ms > self.bound_pct:
+            reasons.append(f"the {self.min_change_ms:g} ms that matters")
+        share = 100.0 * self.min_change_ms / self.baseline_ms if self.baseline_ms else 0.0
+        if self.effective_bound_pct > max(self.bound_pct, share) + 1e-9:
+            reasons.append(f"{self.bound_pct:g} % widened by the spread between baseline runs")
+        return f"{self.effective_bound_pct:.3g} % ({'; '.join(reasons)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +148,7 @@ class Regression:
             "effective_bound_pct": round(self.effective_bound_pct, 3),
             "min_change_ms": self.min_change_ms,
             "baseline_runs": self.runs,
+            "calibrated": self.calibrated,
             "regressed": self.regressed,
             "decision": self.decision,
             **(
@@ -237,10 +254,32 @@ def _stored_runs(path: Path, name: str) -> list[dict[str, Any]]:
 
 def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:
     """A case's percentiles, and its samples so a later run can compare distributions."""
-    entry: dict[str, Any] = {m: float(figures[m]) for m in METRICS if m in figures}
+    entry: dict[str, Any] = {m: float(figures[m]) for m in (*METRICS, CALIBRATION) if m in figures}
     if figures.get("samples_ms"):
         entry["samples_ms"] = [round(float(s), 4) for s in figures["samples_ms"]]
     return entry
+
+
+def calibration_level(calibration_ms: Sequence[float]) -> float:
+    """The median calibration time of a run (0.0 when it took none)."""
+    return float(statistics.median(calibration_ms)) if calibration_ms else 0.0
+
+
+def calibration_of(figures: Mapping[str, Any]) -> dict[str, float]:
+    """The case's calibration figure, for saving beside its percentiles (none if it took none)."""
+    return {CALIBRATION: figures[CALIBRATION]} if figures.get(CALIBRATION) else {}
+
+
+def at_candidate_speed(entries: Sequence[Mapping[str, Any]], candidate_calibration: float) -> list[list[float]]:
+    """Each baseline run's samples scaled to the candidate's machine speed (their calibrations' ratio).
+
+    A run whose calibration took 1.5x longer ran on a machine 1.5x slower;
+    without calibrations on both sides the samples are left as they are.
+    """
+    runs = [list(entry["samples_ms"]) for entry in entries]
+    if not candidate_calibration or not all(entry.get(CALIBRATION) for entry in entries):
+        return runs
+    return [[s * candidate_calibration / float(entry[CALIBRATION]) for s in run] for entry, run in zip(entries, runs)]
 
 
 def compare(
@@ -258,13 +297,16 @@ def compare(
     spread between the baseline's runs when they kept samples; other figures
     (or runs without samples) must exceed the slowest baseline run by more
     than the bound.  Either way the change must reach ``min_change_ms``.
+    When the candidate and every run timed the calibration work, the runs'
+    samples are first scaled to the candidate's machine speed.
     """
     entries = baseline.entries(nodeid, metric)
     if not entries or metric not in figures:
         return None
     measured = float(figures[metric])
-    runs = [entry.get("samples_ms") for entry in entries]
-    if metric in PERCENTILES and samples_ms and all(runs):
+    calibrated = bool(figures.get(CALIBRATION)) and all(entry.get(CALIBRATION) for entry in entries)
+    if metric in PERCENTILES and samples_ms and all(entry.get("samples_ms") for entry in entries):
+        runs = at_candidate_speed(entries, float(figures.get(CALIBRATION) or 0.0))
         comparison = compare_percentile_runs(
             runs, samples_ms, q=PERCENTILES[metric], bound_pct=bound_pct, min_change=min_change_ms
         )
@@ -273,5 +315,5 @@ def compare(
         comparison, before = None, max(float(entry[metric]) for entry in entries)
     return Regression(
         metric=metric, baseline_ms=before, measured_ms=measured, bound_pct=bound_pct, comparison=comparison,
-        runs=len(entries), min_change_ms=min_change_ms,
+        runs=len(entries), min_change_ms=min_change_ms, calibrated=calibrated and comparison is not None,
     )

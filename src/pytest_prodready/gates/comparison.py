@@ -30,6 +30,8 @@ CHUNK_VALUES = 2_000_000  # values drawn at a time (16 MB), whatever the plan
 DEFAULT_BLOCKS = 20  # a stored run's samples are cut into this many consecutive blocks
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
+SPREAD_Z = 2.0  # run-to-run standard deviations a candidate must exceed the bound by before it counts as regressed
+ROUND_TRIM = 0.2  # share of rounds dropped at each end before averaging per-round ratios
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,12 @@ def compare_percentile_runs(
 ) -> Comparison:
     """Relative change of the q-th percentile of one run against a baseline of one or more stored runs.
 
+    The bound a regression must clear grows with the spread between the
+    runs: ``(1 + bound) * exp(SPREAD_Z * sd)`` - 1, sd being the standard
+    deviation of the runs' log percentiles.  A gate whose runs agree keeps
+    its bound; one whose runs differ by 30 % says *inconclusive* rather
+    than fail the next run on the same noise.
+
     One run of a process varies from the next by more than its own samples
     show (start-up, caches, neighbours): 0.17 and 0.22 ms p95 for the same
     build, back to back.  So the candidate is compared with *each* baseline
@@ -143,15 +151,29 @@ def compare_percentile_runs(
         lows.append(low)
         highs.append(high)
         base_blocks.append(len(base))
-    level = float(np.median([np.percentile(run, q) for run in runs]))
-    point = float(np.percentile(candidate_ms, q))
+    levels = [float(np.percentile(run, q)) for run in runs]
+    level, point = float(np.median(levels)), float(np.percentile(candidate_ms, q))
     bound = max(bound_pct, 100.0 * min_change / max(level, 1e-12))
+    margin = spread_bound(bound, levels)
     enough = min(min(map(len, runs)), len(candidate_ms)) >= MIN_SAMPLES and min(len(cand), *base_blocks) >= MIN_BLOCKS
+    low, high = min(lows), max(highs)
+    decision = interval_decision(low, high, bound, enough)
+    if decision == REGRESSED and low <= margin:
+        decision = INCONCLUSIVE  # above the bound, but not above the runs' own spread
     return Comparison(
         metric=f"p{q:g}", baseline=level, candidate=point, change=100.0 * (point / max(level, 1e-12) - 1.0),
-        low=min(lows), high=max(highs), bound=bound, confidence=confidence,
-        decision=interval_decision(min(lows), max(highs), bound, enough),
+        low=low, high=high, bound=margin if low > bound else bound, confidence=confidence,
+        decision=decision,
     )
+
+
+def spread_bound(bound_pct: float, levels: Sequence[float]) -> float:
+    """The bound (in %) widened by the spread between baseline runs' levels; one run has no spread."""
+    import numpy as np
+
+    logs = np.log(np.maximum(np.asarray(levels, dtype=float), 1e-12))
+    spread = float(np.std(logs, ddof=1)) if logs.size > 1 else 0.0
+    return 100.0 * ((1.0 + bound_pct / 100.0) * float(np.exp(SPREAD_Z * spread)) - 1.0)
 
 
 def compare_percentile_blocks(
@@ -187,6 +209,60 @@ def compare_percentile_blocks(
         metric=f"p{q:g}", baseline=point_a, candidate=point_b, change=100.0 * (point_b / max(point_a, 1e-12) - 1.0),
         low=low, high=high, bound=bound_pct, confidence=confidence, decision=interval_decision(low, high, bound_pct, enough),
     )
+
+
+def compare_round_ratios(
+    baseline_blocks: Sequence[Sequence[float]],
+    candidate_blocks: Sequence[Sequence[float]],
+    *,
+    q: float = 95,
+    bound_pct: float = 10.0,
+    trim: float = ROUND_TRIM,
+    confidence: float = DEFAULT_CONFIDENCE,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Comparison:
+    """Change of the q-th percentile as the trimmed mean of per-round ratios, bootstrapped over rounds.
+
+    Round i's two blocks were measured side by side, so their ratio cancels
+    what the machine did during that round.  A pooled percentile lets two
+    rounds a neighbour disturbed drive the whole figure; the trimmed mean
+    of the rounds' log ratios drops the ``trim`` share at each end, so a few
+    disturbed rounds move it little.  The bootstrap draws whole rounds.
+    """
+    import numpy as np
+
+    a, b = _padded(baseline_blocks), _padded(candidate_blocks)
+    if len(a) != len(b):
+        raise ValueError(f"paired blocks need the same count on both sides, got {len(a)} and {len(b)}")
+    flat_a, flat_b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if flat_a.size == 0 or flat_b.size == 0:
+        raise ValueError("both sides need samples to compare")
+    with _quiet():
+        per_a, per_b = np.nanpercentile(a, q, axis=1), np.nanpercentile(b, q, axis=1)
+    paired = np.isfinite(per_a) & np.isfinite(per_b) & (per_a > 0) & (per_b > 0)
+    logs = np.log(per_b[paired] / per_a[paired])
+    if logs.size == 0:
+        raise ValueError("no round has samples on both sides")
+    rng = np.random.default_rng(seed)
+    boot = trimmed_means(logs[rng.integers(0, logs.size, (resamples, logs.size))], trim)
+    low, high = _interval(100.0 * np.expm1(boot), confidence)
+    change = 100.0 * float(np.expm1(trimmed_means(logs[None, :], trim)[0]))
+    enough = min(flat_a.size, flat_b.size) >= MIN_SAMPLES and logs.size >= MIN_BLOCKS
+    return Comparison(
+        metric=f"p{q:g}", baseline=float(np.percentile(flat_a, q)), candidate=float(np.percentile(flat_b, q)),
+        change=change, low=low, high=high, bound=bound_pct, confidence=confidence,
+        decision=decide(low, high, bound_pct, enough),
+    )
+
+
+def trimmed_means(rows: Any, trim: float) -> Any:
+    """Mean of each row without its ``trim`` share of lowest and of highest values (at least one value kept)."""
+    import numpy as np
+
+    ordered = np.sort(rows, axis=1)
+    cut = min(int(trim * ordered.shape[1]), (ordered.shape[1] - 1) // 2)
+    return ordered[:, cut : ordered.shape[1] - cut].mean(axis=1)
 
 
 def compare_error_rate_blocks(

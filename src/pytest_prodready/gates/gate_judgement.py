@@ -23,11 +23,16 @@ def evaluate(
     *,
     nodeid: str,
     baseline: baselines.Baseline | None = None,
-    metric: str = "p95_ms",
+    metric: str = baselines.DEFAULT_METRIC,
     bound_pct: float = 10.0,
     min_change: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE),
+    calibration_ms: Sequence[float] = (),
 ) -> CaseOutcome:
-    """Check the summary against the gate's limits and, if given, the baseline."""
+    """Check the summary against the gate's limits and, if given, the baseline.
+
+    ``calibration_ms``: timings of fixed work taken between the samples; their
+    median is this run's machine speed, which a baseline comparison allows for.
+    """
     figures: dict[str, Any] = {
         "gate": spec.name or None,
         "limits": spec.limits(),
@@ -35,13 +40,17 @@ def evaluate(
         "latency": summary.to_dict(),
         "samples_ms": [round(s, 4) for s in samples_ms[:MAX_REPORTED_SAMPLES]],
     }
+    speed = baselines.calibration_level(calibration_ms)
+    if speed:
+        figures["calibration_ms"] = round(speed, 5)
     failures = []
     misses = gate_spec.check(spec, summary)
     if misses:
         failures.append(f"{'; '.join(misses)} ({gate_spec.describe(summary)})")
     if baseline is not None:
         regression = baselines.compare(
-            baseline, nodeid, summary.to_dict(), metric, bound_pct, samples_ms, min_change.ms(limit_of(spec, metric))
+            baseline, nodeid, {**summary.to_dict(), **({"calibration_ms": speed} if speed else {})}, metric, bound_pct,
+            samples_ms, min_change.ms(limit_of(spec, metric)),
         )
         if regression is not None:
             figures["baseline"] = {"name": baseline.name, **regression.to_dict()}

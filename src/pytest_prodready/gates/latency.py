@@ -100,13 +100,23 @@ class LatencyRecorder:
         self.samples_ms: list[float] = []
         self.timer_overhead_ns = 0.0
         self.gate: Any = None  # the GateSpec being measured, when a gate owns this recorder
+        self.calibration: Callable[[], None] | None = None  # work timed between samples (gates/calibration.py)
+        self.calibration_ms: list[float] = []
 
     def samples(self, n: int | None = None, warmup: int | None = None) -> Iterator[int]:
         """Yield one index per iteration: warm-up iterations first, then kept ones."""
         count = self.planned_samples if n is None else n
         warm = self.planned_warmup if warmup is None else warmup
         self._warmup_left = warm
+        if self.calibration is None:
+            yield from range(warm + count)
+            return
+        from .calibration import per_sample, timed
+
+        repeats = per_sample(count)
         for index in range(warm + count):
+            if index >= warm:
+                self.calibration_ms.extend(timed(self._clock, repeats, self.calibration))
             yield index
 
     def measure(self) -> "_Timing":
