@@ -252,7 +252,7 @@ def compare_round_ratios(
     return Comparison(
         metric=f"p{q:g}", baseline=float(np.percentile(flat_a, q)), candidate=float(np.percentile(flat_b, q)),
         change=change, low=low, high=high, bound=bound_pct, confidence=confidence,
-        decision=decide(low, high, bound_pct, enough),
+        decision=interval_decision(low, high, bound_pct, enough),
     )
 
 
