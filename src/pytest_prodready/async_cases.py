@@ -12,6 +12,7 @@ readiness fixture and no asyncio marker of its own gets
 from __future__ import annotations
 
 import inspect
+from types import FunctionType
 from typing import Any, Iterable
 
 import pytest
@@ -29,6 +30,16 @@ def is_readiness_case(item: pytest.Function) -> bool:
     if any(item.get_closest_marker(name) is not None for name in READINESS_MARKERS):
         return True
     return any(name in READINESS_FIXTURES for name in getattr(item, "fixturenames", ()))
+
+
+def may_be_coroutine_test(obj: object) -> bool:
+    """False for a plain ``def`` function, nearly every test: its items need no look.
+
+    The items of a function are that function (bound, for a method), so a
+    plain function that is no coroutine function yields no coroutine test;
+    anything else (a coroutine function, a class, a staticmethod) is looked at.
+    """
+    return not isinstance(obj, FunctionType) or inspect.iscoroutinefunction(obj)
 
 
 def mark_async_cases(collected: Any) -> None:

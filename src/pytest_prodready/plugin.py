@@ -40,7 +40,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
 from . import async_cases
 from .load.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .readiness_case import FIGURES_KEY, INFO_KEY, figures
+from .readiness_case import CASES_PLUGIN, FIGURES_KEY, INFO_KEY, figures
 from .readiness_wait import add_options as add_wait_options
 from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
@@ -102,9 +102,11 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = None
     if configured(config):
         settings = settings_of(config)  # a bad option or key stops the run here, before any test
-        from .rule_items import check_pyproject_rules
+        found = pyproject(config)
+        if found is not None and mentions_prodready(found, b"consistency"):  # else it declares no rules
+            from .rule_items import check_pyproject_rules
 
-        check_pyproject_rules(config, pyproject(config))
+            check_pyproject_rules(config, found)
     if _is_worker(config):
         return
     from .controller import ReadinessController
@@ -149,14 +151,6 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
-    """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
-    collected = yield
-    async_cases.mark_async_cases(collected)
-    return collected
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
     """A ``testpaths`` run never visits the rootdir's pyproject.toml: add it when it declares rules."""
@@ -172,7 +166,8 @@ def pytest_collection(session: pytest.Session) -> None:
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
     """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
     collected = yield
-    async_cases.mark_async_cases(collected)
+    if async_cases.may_be_coroutine_test(obj):  # an ordinary test function costs one look
+        async_cases.mark_async_cases(collected)
     return collected
 
 
@@ -191,12 +186,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rule_items = sys.modules.get(f"{__package__}.rule_items")
     if rule_items is not None:  # only a run that collected a rule file imported it
         rule_items.raise_rule_file_errors(config)
-    cases = [item for item in items if _is_case(item)]
+    marked_nodes: dict[int, bool] = {}
+    cases = [item for item in items if _is_case(item, marked_nodes)]
     if cases:
         redactor_of(config)  # the environment's secrets as the run started
         _tag_cases(config, cases)
-        if not config.pluginmanager.has_plugin("prodready-cases"):
-            config.pluginmanager.register(ReadinessCases(), "prodready-cases")
+        if not config.pluginmanager.has_plugin(CASES_PLUGIN):
+            config.pluginmanager.register(ReadinessCases(), CASES_PLUGIN)
     if not configured(config):
         return  # the reference target: nothing is held back
     settings = settings_of(config)
@@ -208,9 +204,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=read_only.WRITES_NOT_ALLOWED))
 
 
-def _is_case(item: pytest.Item) -> bool:
-    """A readiness marker on the test (or its class or module), or the canary fixture."""
-    return any(mark.name in CASE_MARKERS for mark in item.iter_markers()) or "canary" in getattr(item, "fixturenames", ())
+def _is_case(item: pytest.Item, marked_nodes: dict[int, bool]) -> bool:
+    """A readiness marker on the test (or its class or module), or the canary fixture.
+
+    The markers ``item.iter_markers()`` would walk, each parent's looked at once
+    per run (``marked_nodes``): an ordinary test costs a few lookups.
+    """
+    return (
+        "canary" in getattr(item, "fixturenames", ())
+        or _marks_case(item)
+        or _chain_marks_case(item.parent, marked_nodes)
+    )
+
+
+def _chain_marks_case(node: pytest.Collector | None, marked_nodes: dict[int, bool]) -> bool:
+    if node is None:
+        return False
+    found = marked_nodes.get(id(node))
+    if found is None:
+        found = marked_nodes[id(node)] = _marks_case(node) or _chain_marks_case(node.parent, marked_nodes)
+    return found
+
+
+def _marks_case(node: pytest.Item | pytest.Collector) -> bool:
+    return any(mark.name in CASE_MARKERS for mark in node.own_markers)
 
 
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:

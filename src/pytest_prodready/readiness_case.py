@@ -12,6 +12,7 @@ import pytest
 
 INFO_KEY = pytest.StashKey[dict[str, Any]]()
 FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
+CASES_PLUGIN = "prodready-cases"  # the per-test hooks, registered in a process that collected readiness cases
 
 
 def figures(item: pytest.Item) -> dict[str, Any]:
