@@ -102,6 +102,15 @@ def test_ordinary_run_writes_no_file(user_project, args):
     assert _files(user_project) == before
 
 
+def test_users_own_asyncio_loop_scope_is_kept(pytester: pytest.Pytester):
+    """Silencing pytest-asyncio's "unset" warning changes no setting: a value the user set is the one in force."""
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nasyncio_default_fixture_loop_scope = "module"\n')
+    pytester.makepyfile(test_user="def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 0, output(result)
+    assert "asyncio_default_fixture_loop_scope=module" in output(result)
+
+
 def test_users_own_html_report_gets_no_readiness_column(user_project):
     result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "--html=own.html", "-k", "sigterm")
     assert result.ret == 0, output(result)

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 CASE_MARKERS = frozenset(MARKERS) - {"writes"}
 RULE_FILES = ("pyproject.toml", "prodready.toml")
-ASYNCIO_SCOPE_INI = "asyncio_default_fixture_loop_scope"
+ASYNCIO_SCOPE_UNSET_FILTER = (
+    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset:pytest.PytestDeprecationWarning'
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +100,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for doc in MARKERS.values():
         config.addinivalue_line("markers", doc)
-    _quiet_asyncio_default(config)
     settings = None
     if configured(config):
         settings = settings_of(config)  # a bad option or key stops the run here, before any test
@@ -134,17 +135,19 @@ def pytest_configure(config: pytest.Config) -> None:
         report_files.check_paths(config, settings)  # every file this run writes can be written, before any case
 
 
-def _quiet_asyncio_default(config: pytest.Config) -> None:
-    """Unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run: set it to
-    the behaviour it has when unset ("fixture-scope"), before pytest-asyncio reads it; a value the
-    user set is left alone, and versions without that value are left to warn."""
-    import pytest_asyncio.plugin as asyncio_plugin
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    _quiet_asyncio_default(early_config)
 
-    keep = getattr(asyncio_plugin, "_MATCH_FIXTURE_SCOPE", None)
-    cache = getattr(config, "_inicache", None)
-    if keep is None or cache is None or config.getini(ASYNCIO_SCOPE_INI):
-        return
-    cache[ASYNCIO_SCOPE_INI] = keep
+
+def _quiet_asyncio_default(config: pytest.Config) -> None:
+    """An unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run.
+
+    Its behaviour when unset is kept; only that warning is filtered, with an
+    ini ``filterwarnings`` line added before pytest applies the filters to
+    ``pytest_configure`` (where pytest-asyncio warns).  The user's ini lines
+    come first, so ours wins over them; their ``-W`` options come after and win.
+    """
+    config.addinivalue_line("filterwarnings", ASYNCIO_SCOPE_UNSET_FILTER)
 
 
 def _is_worker(config: pytest.Config) -> bool:
