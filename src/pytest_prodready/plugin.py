@@ -240,6 +240,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from .load.harness import check_marker as check_load_marker
 
     settings = settings_of(config)
+    maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
     for item in cases:
         marked = _ClosestMarkers(item)
         try:
@@ -257,7 +258,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
-            if where_ran.on_reference(settings.sqlite is not None, settings.uses_reference, _fixtures(item)):
+            if maybe_on_reference and where_ran.on_reference(True, True, _fixtures(item)):
                 item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
     if not settings.explicit and not _is_worker(config):
         from .report import files as report_files
@@ -281,6 +282,14 @@ class _ClosestMarkers:
 
 class ReadinessCases:
     """The per-test hooks, registered only in a process that collected readiness cases."""
+
+    def __init__(self) -> None:
+        # Imported once here: an import statement in a hook costs microseconds on every report of the run.
+        from . import case_warnings, records, systems, usage
+        from .report import clean_reports
+
+        self.case_warnings, self.records, self.systems, self.usage = case_warnings, records, systems, usage
+        self.clean_reports = clean_reports
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -319,30 +328,25 @@ class ReadinessCases:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         """Tag the report with plain data so it survives the trip from an xdist worker."""
         report = yield
-        from .usage import REPORT_ATTRIBUTE, UsageMistake
-
-        if call.excinfo is not None and call.excinfo.errisinstance(UsageMistake):
+        if call.excinfo is not None and call.excinfo.errisinstance(self.usage.UsageMistake):
             mistake = f"{item.nodeid}: {call.excinfo.value}"
             report.longrepr = redactor_of(item.config).text(mistake)
-            setattr(report, REPORT_ATTRIBUTE, mistake)
+            setattr(report, self.usage.REPORT_ATTRIBUTE, mistake)
             return report  # not a readiness record: the run ends as a usage error
         info = item.stash.get(INFO_KEY, None)
         if info is not None:
-            from . import case_warnings, systems
-            from .records import failure_message
-            from .report.clean_reports import clean_report, one_line
-
+            case_warnings, clean_reports = self.case_warnings, self.clean_reports
             if report.when == "call":
-                systems.note(figures(item), *fixture_systems(item))
+                self.systems.note(figures(item), *fixture_systems(item))
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
             redactor = redactor_of(item.config)
             report.prodready = {**info, "figures": dict(case)}
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
-            report.prodready["message"] = one_line(redactor.text(failure_message(report)))
+            report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
             if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
                 _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
-            clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
+            clean_reports.clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
             case_warnings.soften(report)
         return report
 
