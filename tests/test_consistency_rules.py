@@ -14,7 +14,6 @@ from pytest_prodready.checks.finding import plain
 from pytest_prodready.checks.parity import compare
 from pytest_prodready.checks.rules import RuleError, Threshold, make_rule, parse_rule, parse_threshold
 from pytest_prodready.datasets import clean_graph, with_faults
-from .sessions import assert_usage_error
 
 from .sessions import assert_usage_error, output
 

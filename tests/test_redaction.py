@@ -169,3 +169,17 @@ def test_a_truncated_repr_leaves_no_fragment_of_a_known_secret():
     assert redactor.text("'sk-live-k...'") == f"'{MASK}...'"
     assert redactor.text("- ...key-AAAA-1111\n+ x") == f"- ...{MASK}\n+ x"
     assert redactor.text("a...b") == "a...b"
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("GET /v1 with Bearer abc.DEF-123 sent", "abc.DEF-123"),
+        ("header: basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy"),
+        ("connect bolt://neo4j:s3cr3tvalue@db:7687 failed", "s3cr3tvalue"),
+        ("dsn neo4j:s3cr3tvalue@db:7687", "s3cr3tvalue"),
+    ],
+)
+def test_each_shape_is_masked_with_no_other_secret_word_in_the_text(text, secret):
+    """redact() skips a pattern whose word or '@' is absent: each shape on its own still gets masked."""
+    assert secret not in redact(text) and MASK in redact(text)

@@ -102,6 +102,15 @@ def test_ordinary_run_writes_no_file(user_project, args):
     assert _files(user_project) == before
 
 
+def test_users_own_asyncio_loop_scope_is_kept(pytester: pytest.Pytester):
+    """Silencing pytest-asyncio's "unset" warning changes no setting: a value the user set is the one in force."""
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nasyncio_default_fixture_loop_scope = "module"\n')
+    pytester.makepyfile(test_user="def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 0, output(result)
+    assert "asyncio_default_fixture_loop_scope=module" in output(result)
+
+
 def test_users_own_html_report_gets_no_readiness_column(user_project):
     result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "--html=own.html", "-k", "sigterm")
     assert result.ret == 0, output(result)
@@ -153,6 +162,70 @@ def test_case():
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+PER_TEST_HOOKS = """
+import json
+
+HOOKS = ("pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown",
+         "pytest_runtest_makereport", "pytest_runtest_logreport", "pytest_report_teststatus")
+
+
+def test_hooks_run_per_test(request):
+    manager = request.config.pluginmanager
+    found = {hook: sorted(manager.get_name(impl.plugin) or "" for impl in getattr(manager.hook, hook).get_hookimpls())
+             for hook in HOOKS}
+    (request.config.rootpath / "hooks.json").write_text(json.dumps(found))
+"""
+
+
+def test_ordinary_serial_run_has_no_prodready_hook_per_test(user_project):
+    """Once collection found no readiness case, nothing of the plugin runs per test (the controller steps out)."""
+    user_project.makepyfile(test_hooks=PER_TEST_HOOKS)
+    result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "test_hooks.py")
+    assert result.ret == 0, output(result)
+    found = json.loads((user_project.path / "hooks.json").read_text())
+    ours = {hook: [name for name in names if "prodready" in name] for hook, names in found.items()}
+    assert ours == {hook: [] for hook in found}
+    assert "terminalreporter" in found["pytest_runtest_logreport"]  # the listing did see the registered plugins
+
+
+ASYNC_CASES_IN_CLASSES = """
+import pytest
+
+@pytest.mark.smoke(category="connectivity")
+class TestMarkedClass:
+    async def test_method(self):
+        pass
+
+class TestPlain:
+    @pytest.mark.smoke(category="connectivity")
+    async def test_marked_method(self):
+        pass
+
+    @staticmethod
+    @pytest.mark.smoke(category="connectivity")
+    async def test_static():
+        pass
+
+@pytest.mark.smoke(category="connectivity")
+@pytest.mark.parametrize("n", [1, 2])
+async def test_parametrized(n):
+    pass
+
+def test_ordinary():
+    pass
+"""
+
+
+def test_async_cases_in_classes_still_get_the_asyncio_marker(pytester: pytest.Pytester):
+    """The other side of the collection shortcut (a plain ``def`` is not looked at): every ``async def``
+    readiness case, in a class, a staticmethod or parametrized, runs under pytest-asyncio's strict default."""
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_async=ASYNC_CASES_IN_CLASSES)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning")
+    assert "not natively supported" not in output(result)
+    result.assert_outcomes(passed=6)
 
 
 def test_missing_extra_is_one_line_naming_it(pytester: pytest.Pytester):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,20 @@ def _run(command: list[str], cwd: Path, timeout_s: float) -> subprocess.Complete
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s)
 
 
+def wheel_metadata(wheel: Path) -> str:
+    """The wheel's METADATA file (what PyPI shows: license, Project-URLs)."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return archive.read(name).decode("utf-8")
+
+
 @pytest.mark.xdist_group("timing")  # the smoke suite's latency gates: not next to a locust run
 def test_wheel_in_a_fresh_venv_says_go_from_an_empty_folder(tmp_path: Path):
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)], ROOT, 600)
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("pytest_prodready-*.whl")
+    metadata = wheel_metadata(wheel)
+    assert "License-Expression: MIT" in metadata and "Project-URL: Source, https://" in metadata, metadata
 
     venv = tmp_path / "venv"
     made = _run([sys.executable, "-m", "venv", str(venv)], tmp_path, 300)

@@ -13,6 +13,7 @@ gets ``asyncio(loop_scope="session")``: the loop the session-scoped ``target`` a
 from __future__ import annotations
 
 import inspect
+from types import FunctionType
 from typing import Any, Iterable
 
 import pytest
@@ -30,6 +31,16 @@ SESSION_LOOP = pytest.mark.asyncio(loop_scope="session")
 def _needs_the_session_loop(item: pytest.Function) -> bool:
     """A readiness case, or a test that uses one of the plugin's session-loop fixtures."""
     return is_readiness_case(item) or any(name in SESSION_LOOP_FIXTURES for name in getattr(item, "fixturenames", ()))
+
+
+def may_be_coroutine_test(obj: object) -> bool:
+    """False for a plain ``def`` function, nearly every test: its items need no look.
+
+    The items of a function are that function (bound, for a method), so a
+    plain function that is no coroutine function yields no coroutine test;
+    anything else (a coroutine function, a class, a staticmethod) is looked at.
+    """
+    return not isinstance(obj, FunctionType) or inspect.iscoroutinefunction(obj)
 
 
 def mark_async_cases(collected: Any) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Generator
 
 import pytest
 
-from .readiness_case import INFO_KEY
+from .readiness_case import CASES_PLUGIN, INFO_KEY
 from .run_state import RunState
 from .usage import REPORT_ATTRIBUTE as USAGE_REPORT_ATTRIBUTE
 from .session import redactor_of, settings_of
@@ -50,11 +50,16 @@ class ReadinessController:
     def settings(self) -> Settings:
         return settings_of(self.config)
 
+    def _distributed(self) -> bool:
+        return self.config.getoption("dist", "no") != "no"
+
     def _hold_test_reports(self) -> bool:
         """Only an xdist controller learns of readiness cases from their reports, after pytest-html saw others."""
+        if not self._distributed():
+            return False
         from .report import files as report_files
 
-        return report_files.may_open_html_report(self.config) and self.config.getoption("dist", "no") != "no"
+        return report_files.may_open_html_report(self.config)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
@@ -82,6 +87,9 @@ class ReadinessController:
         """A run with an option or a collected readiness case is judged; others stay silent."""
         if self.asked or any(INFO_KEY in item.stash for item in session.items):
             self._activate()
+        elif not self._distributed() and not self.config.pluginmanager.has_plugin(CASES_PLUGIN):
+            # A serial run with no readiness case: no report can bring one or a usage mistake, nothing to judge.
+            self.config.pluginmanager.unregister(self)
         elif not self._hold_test_reports():
             self.holding, self.held = False, []
         return (yield)

@@ -428,13 +428,15 @@ def canary(
 def fixture_systems(item: pytest.Item) -> list[str]:
     """What this case's ``target`` and ``sqlite_db`` fixtures pointed at, when the plugin built them."""
     from . import systems
-    from .checks.sqlite import SQLiteProbe
 
     found, values = [], getattr(item, "funcargs", {})
     built = item.config.stash.get(BUILT_TARGET_KEY, None)
     if built is not None and values.get("target") is built:
         found.append(systems.target_factory(settings_of(item.config).target))
     probe = values.get("sqlite_db")
-    if isinstance(probe, SQLiteProbe):
-        found.append(systems.describe_store(probe))
+    if probe is not None:  # a case without it does not import aiosqlite for the check
+        from .checks.sqlite import SQLiteProbe
+
+        if isinstance(probe, SQLiteProbe):
+            found.append(systems.describe_store(probe))
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generator
 
@@ -41,7 +42,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
 from . import async_cases
 from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .readiness_case import FIGURES_KEY, INFO_KEY, figures, is_readiness_case
+from .readiness_case import CASES_PLUGIN, FIGURES_KEY, INFO_KEY, figures, is_readiness_case
 from .readiness_wait import add_options as add_wait_options
 from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 RULE_FILES = ("pyproject.toml", "prodready.toml")
-ASYNCIO_SCOPE_INI = "asyncio_default_fixture_loop_scope"
+ASYNCIO_SCOPE_UNSET = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,13 +99,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for doc in MARKERS.values():
         config.addinivalue_line("markers", doc)
-    _quiet_asyncio_default(config)
+    _quiet_asyncio_default()
     settings = None
     if configured(config):
         settings = settings_of(config)  # a bad option or key stops the run here, before any test
-        from .rule_items import check_pyproject_rules
+        found = pyproject(config)
+        if found is not None and mentions_prodready(found, b"consistency"):  # else it declares no rules
+            from .rule_items import check_pyproject_rules
 
-        check_pyproject_rules(config, pyproject(config))
+            check_pyproject_rules(config, found)
     if _is_worker(config):
         from .worker_usage import WorkerUsageErrors
 
@@ -135,29 +138,21 @@ def pytest_configure(config: pytest.Config) -> None:
         report_files.check_paths(config, settings)  # every file this run writes can be written, before any case
 
 
-def _quiet_asyncio_default(config: pytest.Config) -> None:
-    """Unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run: set it to
-    the behaviour it has when unset ("fixture-scope"), before pytest-asyncio reads it; a value the
-    user set is left alone, and versions without that value are left to warn."""
-    import pytest_asyncio.plugin as asyncio_plugin
+def _quiet_asyncio_default() -> None:
+    """An unset ``asyncio_default_fixture_loop_scope`` makes pytest-asyncio warn in every run.
 
-    keep = getattr(asyncio_plugin, "_MATCH_FIXTURE_SCOPE", None)
-    cache = getattr(config, "_inicache", None)
-    if keep is None or cache is None or config.getini(ASYNCIO_SCOPE_INI):
-        return
-    cache[ASYNCIO_SCOPE_INI] = keep
+    Its behaviour when unset is kept and no setting is changed; only that one
+    message is filtered, from here (a tryfirst ``pytest_configure``) until the
+    run's configuration ends: pytest-asyncio warns in its own
+    ``pytest_configure``, inside the warnings context pytest opens for it.
+    (An ini ``filterwarnings`` line did the same but is parsed again for every
+    test: about 15-35 µs each.)
+    """
+    warnings.filterwarnings("ignore", message=ASYNCIO_SCOPE_UNSET, category=pytest.PytestDeprecationWarning)
 
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
-
-
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
-    """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
-    collected = yield
-    async_cases.mark_async_cases(collected)
-    return collected
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -175,7 +170,8 @@ def pytest_collection(session: pytest.Session) -> None:
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> Generator[None, Any, Any]:
     """Inside pytest-asyncio's own wrapper, so it sees the asyncio marker added to async readiness cases."""
     collected = yield
-    async_cases.mark_async_cases(collected)
+    if async_cases.may_be_coroutine_test(obj):  # an ordinary test function costs one look
+        async_cases.mark_async_cases(collected)
     return collected
 
 
@@ -194,12 +190,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rule_items = sys.modules.get(f"{__package__}.rule_items")
     if rule_items is not None:  # only a run that collected a rule file imported it
         rule_items.raise_rule_file_errors(config)
-    cases = [item for item in items if is_readiness_case(item)]
+    marked_nodes: dict[int, bool] = {}
+    cases = [item for item in items if is_readiness_case(item, marked_nodes)]
     if cases:
         redactor_of(config)  # the environment's secrets as the run started
         _tag_cases(config, cases)
-        if not config.pluginmanager.has_plugin("prodready-cases"):
-            config.pluginmanager.register(ReadinessCases(), "prodready-cases")
+        if not config.pluginmanager.has_plugin(CASES_PLUGIN):
+            config.pluginmanager.register(ReadinessCases(), CASES_PLUGIN)
     if not configured(config):
         return  # the reference target: nothing is held back
     settings = settings_of(config)
@@ -218,6 +215,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from .load.harness import check_marker as check_load_marker
 
     settings = settings_of(config)
+    maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
     for item in cases:
         marked = _ClosestMarkers(item)
         try:
@@ -235,7 +233,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
             item.stash[INFO_KEY] = {**info, "severity": severity}
-            if where_ran.on_reference(settings.sqlite is not None, settings.uses_reference, _fixtures(item)):
+            if maybe_on_reference and where_ran.on_reference(True, True, _fixtures(item)):
                 item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
     if not settings.explicit and not _is_worker(config):
         from .report import files as report_files
@@ -259,6 +257,14 @@ class _ClosestMarkers:
 
 class ReadinessCases:
     """The per-test hooks, registered only in a process that collected readiness cases."""
+
+    def __init__(self) -> None:
+        # Imported once here: an import statement in a hook costs microseconds on every report of the run.
+        from . import case_warnings, records, systems, usage
+        from .report import clean_reports
+
+        self.case_warnings, self.records, self.systems, self.usage = case_warnings, records, systems, usage
+        self.clean_reports = clean_reports
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -298,30 +304,25 @@ class ReadinessCases:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         """Tag the report with plain data so it survives the trip from an xdist worker."""
         report = yield
-        from .usage import REPORT_ATTRIBUTE, UsageMistake
-
-        if call.excinfo is not None and call.excinfo.errisinstance(UsageMistake):
+        if call.excinfo is not None and call.excinfo.errisinstance(self.usage.UsageMistake):
             mistake = f"{item.nodeid}: {call.excinfo.value}"
             report.longrepr = redactor_of(item.config).text(mistake)
-            setattr(report, REPORT_ATTRIBUTE, mistake)
+            setattr(report, self.usage.REPORT_ATTRIBUTE, mistake)
             return report  # not a readiness record: the run ends as a usage error
         info = item.stash.get(INFO_KEY, None)
         if info is not None:
-            from . import case_warnings, systems
-            from .records import failure_message
-            from .report.clean_reports import clean_report, one_line
-
+            case_warnings, clean_reports = self.case_warnings, self.clean_reports
             if report.when == "call":
-                systems.note(figures(item), *fixture_systems(item))
+                self.systems.note(figures(item), *fixture_systems(item))
             case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
             redactor = redactor_of(item.config)
             report.prodready = {**info, "figures": dict(case)}
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
-            report.prodready["message"] = one_line(redactor.text(failure_message(report)))
+            report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
             if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
                 _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
-            clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
+            clean_reports.clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
             case_warnings.soften(report)
         return report
 

@@ -40,7 +40,7 @@ def clean_report(report: pytest.TestReport, redactor: Redactor) -> None:
 
 def _walk(value: Any, clean: Callable[[str], str], depth: int = 0) -> Any:
     """Strings cleaned inside pytest's repr objects (dataclasses), lists and tuples."""
-    if depth > 12:
+    if depth > 12 or value is None:
         return value
     if isinstance(value, str):
         return clean(value)

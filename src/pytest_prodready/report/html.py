@@ -316,15 +316,15 @@ def _list(items: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
 
 
-_TEST_ID_CELL, _CELL_END = '<td class="col-testId">', "</td>"
+TEST_ID_CELL, _CELL_END = '<td class="col-testId">', "</td>"
 
 
 def escaped_test_id_cell(cell: str, redactor: Redactor) -> str:
     """pytest-html's test-id cell with its id masked and escaped (an id like ``<img onerror=...>`` stays text)."""
-    if not (cell.startswith(_TEST_ID_CELL) and cell.endswith(_CELL_END)):
+    if not (cell.startswith(TEST_ID_CELL) and cell.endswith(_CELL_END)):
         return cell
-    test_id = cell[len(_TEST_ID_CELL):-len(_CELL_END)]
-    return f"{_TEST_ID_CELL}{escape(redactor.text(test_id))}{_CELL_END}"
+    test_id = cell[len(TEST_ID_CELL):-len(_CELL_END)]
+    return f"{TEST_ID_CELL}{escape(redactor.text(test_id))}{_CELL_END}"
 
 
 def safe_metadata(metadata: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 
 from .. import systems
 from ..session import redactor_of
+from .html import TEST_ID_CELL, escaped_test_id_cell  # every row uses them: imported once, not per row
 
 
 class HtmlSections:
@@ -37,10 +38,11 @@ class HtmlSections:
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         """pytest-html puts the test id in its cell unescaped (and inserts it with innerHTML): escape it here."""
-        from . import html
-
         redactor = redactor_of(self.config)
-        cells[:] = [html.escaped_test_id_cell(cell, redactor) for cell in cells]
+        for index, cell in enumerate(cells):
+            if cell.startswith(TEST_ID_CELL):
+                cells[index] = escaped_test_id_cell(cell, redactor)
+                break
         if self.column:
             info = getattr(report, "prodready", None)
             label = f"{info['domain']} / {info['category']}" if info else ""

@@ -9,6 +9,7 @@ they appear, then masks whatever looks like a credential by its shape.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Iterable, Mapping
 
@@ -40,10 +41,21 @@ _KEY_VALUE = re.compile(
 _BEARER = re.compile(r"(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 
+# What a Bearer header or a secret-named key needs somewhere in the text: one search rules both out.
+_SHAPE_WORD = re.compile(r"bearer|basic|" + SECRET_WORD, re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """Mask passwords in URLs and ``key=value`` pairs whose key names a secret."""
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    text = _NETLOC_CREDENTIALS.sub(lambda m: f"{m['user']}:{MASK}@", text)
+    """Mask passwords in URLs and ``key=value`` pairs whose key names a secret.
+
+    Most texts (test ids, log lines) hold no '@' and no secret word: each
+    pattern is tried only when what it needs is there.
+    """
+    if "@" in text:
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        text = _NETLOC_CREDENTIALS.sub(lambda m: f"{m['user']}:{MASK}@", text)
+    if _SHAPE_WORD.search(text) is None:
+        return text
     text = _BEARER.sub(lambda m: f"{m['scheme']}{MASK}", text)
     return _KEY_VALUE.sub(_masked_pair, text)
 
@@ -99,12 +111,19 @@ class Redactor:
         """Redact every string inside nested dicts and lists; mask secret-named keys."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, Mapping):
-            return {
-                key: MASK if isinstance(key, str) and SECRET_NAME.search(key) and value[key] not in (None, "")
-                else self.value(item)
-                for key, item in value.items()
-            }
+        if value is None or isinstance(value, (bool, int, float)):
+            return value  # the common figures, before the slower Mapping check
         if isinstance(value, (list, tuple)):
             return [self.value(item) for item in value]
+        if isinstance(value, (dict, Mapping)):
+            return {
+                key: MASK if _names_secret(key) and value[key] not in (None, "") else self.value(item)
+                for key, item in value.items()
+            }
         return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_secret(key: object) -> bool:
+    """Figures repeat a few keys in every case: each is looked at once."""
+    return isinstance(key, str) and SECRET_NAME.search(key) is not None
