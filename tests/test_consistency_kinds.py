@@ -217,9 +217,11 @@ async def test_count_and_sample_read_the_table_once(tmp_path):
     assert len(reads) == 2 and "AND (\"status\", rowid) > ('bad', 21)" in reads[1]  # resumed in index order
 
 
+@pytest.mark.parametrize("sample, statements_expected", [(500, 1), (3, 2)])
 @pytest.mark.asyncio
-async def test_foreign_key_check_runs_its_pragma_once_for_counts_and_sample(tmp_path):
-    """The pragma reads every child row: grouped counts and the sample come from one materialized run of it."""
+async def test_foreign_key_check_reads_every_child_row_once(tmp_path, sample, statements_expected):
+    """The pragma reads every child row: when the sample holds every violation the counts come from it
+    (one statement); with more, the sample stops after ``sample + 1`` rows and one grouped pass counts."""
     path = tmp_path / "fk.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
@@ -231,12 +233,14 @@ async def test_foreign_key_check_runs_its_pragma_once_for_counts_and_sample(tmp_
     async with SQLiteProbe(path) as probe:
         statements: list[str] = []
         await probe.connection.set_trace_callback(statements.append)
-        found = await run_rule(make_rule("foreign_key_check", {"table": "children"}, sample=3), probe)
+        found = await run_rule(make_rule("foreign_key_check", {"table": "children"}, sample=sample), probe)
         await probe.connection.set_trace_callback(None)
     violations = [i for i in range(1, 2001) if i % 130 >= 100]
-    assert found.value == len(violations) and [row["rowid"] for row in found.sample] == violations[:3]
+    assert found.value == len(violations) and [row["rowid"] for row in found.sample] == violations[:sample]
     assert found.details == {"per_table": [{"table": "children", "parent": "parents", "violations": len(violations)}]}
-    assert sum("pragma_foreign_key_check" in s for s in statements) == 1, statements
+    pragmas = [s for s in statements if "pragma_foreign_key_check" in s]
+    assert len(pragmas) == statements_expected, statements
+    assert f"LIMIT {sample + 1}" in pragmas[0]
 
 
 @pytest.mark.asyncio
@@ -346,3 +350,26 @@ def test_a_schema_snapshot_turns_drift_into_a_no_go_naming_the_change(pytester, 
         "expected='ON tasks(session_id)' actual='ON tasks(status)')",
     ])
     assert "READINESS: NO-GO" in result.stdout.str()
+
+
+@pytest.mark.asyncio
+async def test_foreign_key_check_counts_each_declared_key_past_the_sample(tmp_path):
+    """More violations than the sample, in two child tables and two parents: each (child, parent) counted."""
+    path = tmp_path / "fk2.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE x (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), b_id INTEGER REFERENCES b(id));"
+        "CREATE TABLE y (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));"
+        "INSERT INTO a VALUES (1); INSERT INTO b VALUES (1);"
+    )
+    conn.executemany("INSERT INTO x VALUES (?, ?, ?)", [(i, 1 if i % 2 else 9, 1 if i % 3 else 9) for i in range(1, 31)])
+    conn.executemany("INSERT INTO y VALUES (?, ?)", [(i, 9) for i in range(1, 6)])
+    conn.commit()
+    conn.close()
+    async with SQLiteProbe(path) as probe:
+        found = await run_rule(make_rule("foreign_key_check", {}, sample=2), probe)
+    assert found.details == {"per_table": [{"table": "x", "parent": "a", "violations": 15},
+                                           {"table": "x", "parent": "b", "violations": 10},
+                                           {"table": "y", "parent": "a", "violations": 5}]}
+    assert found.value == 30 and len(found.sample) == 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -310,24 +311,45 @@ class SQLiteProbe:
         return Finding(len(messages), (), {"messages": messages[:limit]}, f"SQLite: {shown}" if messages else "")
 
     async def foreign_key_violations(self, table: str | None = None, limit: int = DEFAULT_SAMPLE) -> Finding:
-        """PRAGMA foreign_key_check grouped per (table, parent) by SQLite, plus a bounded sample, in one pass.
+        """PRAGMA foreign_key_check counted per (table, parent), with a bounded sample.
 
-        The pragma's rows are materialized once (a CTE used twice); the
-        counts per (table, parent) and the first ``limit`` rows both read
-        that copy, so the pragma, which reads every child row, runs once.
+        The sample asks ``limit + 1`` rows first: that many or fewer are every
+        violation, so the counts come from them and the pragma (which reads
+        every child row) runs once.  With more, the sample stopped early, and
+        one grouped pass counts them all (no copy of the violations is kept).
         """
         source, params = ("pragma_foreign_key_check(?)", (table,)) if table else ("pragma_foreign_key_check()", ())
-        found = await self.rows(
-            f'WITH v AS MATERIALIZED (SELECT "table" AS t, rowid AS r, parent AS p, fkid AS f FROM {source}) '
-            "SELECT 0, t, p, count(*), NULL, NULL FROM v GROUP BY t, p "
-            "UNION ALL SELECT * FROM (SELECT 1, t, p, NULL, r, f FROM v LIMIT ?)", (*params, limit))
-        per_table = sorted((child, parent, count) for part, child, parent, count, _, _ in found if part == 0)
+        rows = await self.rows(f'SELECT "table", rowid, parent, fkid FROM {source} LIMIT ?', (*params, limit + 1))
         sample = [{"table": child, "rowid": rowid, "parent": parent, "fkid": fkid}
-                  for part, child, parent, _, rowid, fkid in found if part == 1]
+                  for child, rowid, parent, fkid in rows[:limit]]
+        if len(rows) <= limit:
+            counted = Counter((child, parent) for child, _, parent, _ in rows)
+            per_table = sorted((child, parent, count) for (child, parent), count in counted.items())
+        else:
+            per_table = await self._violations_per_key(source, params, table)
         total = sum(count for *_, count in per_table)
         listed = ", ".join(f"{child} -> {parent}: {count}" for child, parent, count in per_table)
         details = {"per_table": [{"table": c, "parent": p, "violations": n} for c, p, n in per_table]}
         return Finding(total, sample, details, f"per table: {listed}" if total else "")
+
+    async def _violations_per_key(self, source: str, params: tuple[Any, ...], table: str | None) -> list[tuple]:
+        """Violations per (child, parent) in one pass of the pragma.
+
+        The pairs come from the declared keys, so each is a filtered count and
+        SQLite builds no temporary B-tree to group 100,000s of rows; a total
+        that the pairs do not add up to falls back to grouping.
+        """
+        pairs = await self.rows(
+            'SELECT DISTINCT m.name, k."table" FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS k '
+            "WHERE m.type = 'table'" + (" AND m.name = ?" if table else "") + " ORDER BY 1, 2", (table,) if table else ())
+        filters = "".join(', count(*) FILTER (WHERE "table" = ? AND parent = ?)' for _ in pairs)
+        counts = await self.rows(f"SELECT count(*){filters} FROM {source}",
+                                 (*[name for pair in pairs for name in pair], *params))
+        total, *each = counts[0]
+        if sum(each) == total:
+            return [(child, parent, count) for (child, parent), count in zip(pairs, each) if count]
+        grouped = await self.rows(f'SELECT "table", parent, count(*) FROM {source} GROUP BY 1, 2', params)
+        return sorted((child, parent, count) for child, parent, count in grouped)
 
     async def missing(self, kind: str, names: Sequence[str]) -> Finding:
         """Expected tables (``kind='table'``) or indexes absent from the schema."""
