@@ -42,7 +42,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterator
 
-from pytest_prodready.checks.preflight import check_names
+from pytest_prodready.checks.rule_preparation import check_names
 from pytest_prodready.checks.graph import DIALECTS, DUPLICATES, GraphNames, Neo4jGraph, SQLiteGraph, render
 from pytest_prodready.checks.rules import make_rule
 from pytest_prodready.checks.rule_runner import run_rule

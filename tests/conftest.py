@@ -20,7 +20,7 @@ import pytest_asyncio
 
 from pytest_prodready.checks.graph import GraphNames, Neo4jGraph
 from pytest_prodready.datasets import GraphData
-from pytest_prodready.datasets.graph import COLUMNS
+from pytest_prodready.datasets.knowledge_graph import COLUMNS
 from pytest_prodready.datasets.loaders import clear_neo4j, write_neo4j, write_sqlite
 
 from .sessions import BASE_TOML

@@ -121,3 +121,12 @@ def test_every_module_of_the_package_is_named_in_the_readme_map():
 @pytest.mark.parametrize("package", ["gates", "load", "canary", "checks", "net", "report", "reference", "datasets"])
 def test_each_package_of_the_map_is_a_package(package):
     assert (PACKAGE / package / "__init__.py").is_file()
+
+
+def test_no_module_file_name_is_used_twice_in_the_package():
+    """One name, one thing: ``checks/preflight.py`` beside ``preflight.py`` was two things under one name."""
+    names: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name not in ("__init__.py", "__main__.py"):
+            names.setdefault(path.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

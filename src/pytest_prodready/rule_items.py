@@ -18,7 +18,7 @@ from typing import Any, Coroutine, Iterator, TypeVar
 
 import pytest
 
-from .checks.preflight import prepare
+from .checks.rule_preparation import prepare
 from .checks.rulebook import RuleBook, declares_rules, load
 from .checks.rules import Outcome, RuleError, RuleSpec
 from .checks.rule_runner import CheckError, run_rule

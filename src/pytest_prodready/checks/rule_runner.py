@@ -13,7 +13,7 @@ from .finding import Finding
 from .graph import COUNT_TYPES, GraphError, measure
 from .neo4j_rules import NEO4J_CHECKS
 from .parity import DEFAULT_TOLERANCE, completeness
-from .preflight import check_graph_names, check_names, expand_foreign_keys
+from .rule_preparation import check_graph_names, check_names, expand_foreign_keys
 from .rules import Outcome, RuleError, RuleSpec, judge
 from .sqlite import ProbeError, SQLiteProbe
 from .stores import StoreError, graph_backend, sqlite_probe
@@ -99,7 +99,7 @@ async def run_rule(spec: RuleSpec, source: Any, compare_to: Any = None, *, names
     """Check the names ``spec`` uses on ``source``, measure it (and, for parity, ``compare_to``), judge it.
 
     ``names_checked``: a rule file's rules had their names checked when
-    pytest collected them (``preflight.prepare``), so their run time is the
+    pytest collected them (``rule_preparation.prepare``), so their run time is the
     rule's own queries, not a second look at the catalog.
     """
     try:

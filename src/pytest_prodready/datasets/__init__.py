@@ -5,6 +5,6 @@ graph, and the same graph with seeded faults whose numbers the rules must
 report exactly on both stores.
 """
 
-from .graph import FAULTS, GraphData, clean_graph, with_faults
+from .knowledge_graph import FAULTS, GraphData, clean_graph, with_faults
 
 __all__ = ["FAULTS", "GraphData", "clean_graph", "with_faults"]

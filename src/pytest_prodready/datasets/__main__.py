@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from .graph import write_datasets
+from .knowledge_graph import write_datasets
 
 
 def main(argv: Sequence[str] | None = None) -> int:

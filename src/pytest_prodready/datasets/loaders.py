@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..checks.graph import NEO4J_NAMES, SQLITE_NAMES, GraphNames, quote_label
 from ..checks.sqlite import quote_name
-from .graph import COLUMNS
+from .knowledge_graph import COLUMNS
 
 DEFAULT_BATCH = 10_000
 Rows = Iterable[Sequence[Any]]
