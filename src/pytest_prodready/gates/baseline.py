@@ -131,9 +131,9 @@ class Regression:
         if self.effective_bound_pct <= self.bound_pct:
             return f"{self.bound_pct:g} %"
         reasons = []
-        if self.baseline_ms and 100.0 * self.min_change_ms / self.baseline_ms > self.bound_pct:
-            reasons.append(f"the {self.min_change_ms:g} ms that matters")
         share = 100.0 * self.min_change_ms / self.baseline_ms if self.baseline_ms else 0.0
+        if share > self.bound_pct:
+            reasons.append(f"the {self.min_change_ms:g} ms that matters")
         if self.effective_bound_pct > max(self.bound_pct, share) + 1e-9:
             reasons.append(f"{self.bound_pct:g} % widened by the spread between baseline runs")
         return f"{self.effective_bound_pct:.3g} % ({'; '.join(reasons)})"
