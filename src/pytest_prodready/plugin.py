@@ -42,7 +42,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
 from . import async_cases
 from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .readiness_case import CASES_PLUGIN, FIGURES_KEY, INFO_KEY, figures, is_readiness_case
+from .readiness_case import CASES_PLUGIN, INFO_KEY, figures, is_readiness_case
 from .readiness_wait import add_options as add_wait_options
 from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
@@ -212,7 +212,7 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
-    from .load.harness import check_marker as check_load_marker
+    from .load.load_spec import check_marker as check_load_marker
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
@@ -313,10 +313,12 @@ class ReadinessCases:
         if info is not None:
             case_warnings, clean_reports = self.case_warnings, self.clean_reports
             if report.when == "call":
-                self.systems.note(figures(item), *fixture_systems(item))
-            case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
+                case = figures(item)
+                self.systems.note(case, *fixture_systems(item))
+                report.prodready = {**info, "figures": dict(case)}
+            else:  # a setup or teardown carries no figures: text only, which the garbage collector need not track
+                report.prodready = dict(info)
             redactor = redactor_of(item.config)
-            report.prodready = {**info, "figures": dict(case)}
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
             report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
