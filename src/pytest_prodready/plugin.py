@@ -42,7 +42,7 @@ from .fixtures import (  # noqa: F401  (a plugin module's fixtures are registere
 from . import async_cases
 from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
-from .readiness_case import CASES_PLUGIN, INFO_KEY, figures, is_readiness_case
+from .readiness_case import CASES_PLUGIN, FIGURES_KEY, INFO_KEY, figures, is_readiness_case
 from .readiness_wait import add_options as add_wait_options
 from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
 
@@ -316,6 +316,7 @@ class ReadinessCases:
                 case = figures(item)
                 self.systems.note(case, *fixture_systems(item))
                 report.prodready = {**info, "figures": dict(case)}
+                del item.stash[FIGURES_KEY]  # the report carries them from here on: one copy kept, not two
             else:  # a setup or teardown carries no figures: text only, which the garbage collector need not track
                 report.prodready = dict(info)
             redactor = redactor_of(item.config)
