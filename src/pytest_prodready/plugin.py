@@ -219,13 +219,13 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     for item in cases:
         marked = _ClosestMarkers(item)
         try:
-            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, marked.nodeid) or implied_canary_info(marked)
             gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
-                settings.gate(name, inline, item.nodeid)
+                settings.gate(name, inline, marked.nodeid)
                 if "latency" not in marked.fixturenames:
-                    raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
+                    raise MarkerError(f"{marked.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(marked)
             check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
@@ -322,6 +322,9 @@ class ReadinessCases:
             redactor = redactor_of(item.config)
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
+            if report.passed and call.excinfo is None and report.longrepr is None and not report.sections:
+                report.prodready["message"] = ""  # most phases: no text to mask, no message, nothing to soften
+                return report
             report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
             if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
                 _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
