@@ -1,6 +1,6 @@
 """What the plugin costs a run: dormant (ordinary tests), its own import, and active (readiness cases).
 
-    python3 bench/dormant.py [--tests 2000] [--pairs 5]
+    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c]
 
 (a) 2,000 trivial tests in an ordinary project (no ``[tool.prodready]``), the
 plugin present vs ``-p no:prodready``; (a2) the same in a project whose
@@ -128,7 +128,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--rows", default="a,a2,b,c", help="which rows to measure, comma-separated (default: all)")
     options = parser.parse_args()
+    rows = set(options.rows.split(","))
     with tempfile.TemporaryDirectory() as raw:
         root = Path(raw)
         CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(root / "bytecode")
@@ -136,22 +138,26 @@ def main() -> None:
         plain_configured = write_suite(root / "plain-configured", options.tests, PLAIN)
         cases = write_suite(root / "cases", options.tests, CASE)
 
-        print(f"(b) import: pytest_prodready.plugin {import_ms(options.pairs):.1f} ms wall (python -X importtime), "
-              f"{import_cpu_ms(options.pairs):.1f} ms CPU (median of {options.pairs}; target <= 30 ms; {load()})",
-              flush=True)
+        if "b" in rows:
+            print(f"(b) import: pytest_prodready.plugin {import_ms(options.pairs):.1f} ms wall (python -X importtime), "
+                  f"{import_cpu_ms(options.pairs):.1f} ms CPU (median of {options.pairs}; target <= 30 ms; {load()})",
+                  flush=True)
 
-        shown = paired_ratio(plain, [], ["-p", "no:prodready"], options.pairs)
-        print(f"(a) dormant: {options.tests:,} trivial tests, plugin present vs -p no:prodready: {shown} "
-              f"(median of {options.pairs} alternating pairs; target <= 1.03x; {load()})", flush=True)
+        if "a" in rows:
+            shown = paired_ratio(plain, [], ["-p", "no:prodready"], options.pairs)
+            print(f"(a) dormant: {options.tests:,} trivial tests, plugin present vs -p no:prodready: {shown} "
+                  f"(median of {options.pairs} alternating pairs; target <= 1.03x; {load()})", flush=True)
 
-        shown = paired_ratio(plain_configured, [], ["-p", "no:prodready"], options.pairs)
-        print(f"(a2) dormant, project with [tool.prodready]: {options.tests:,} trivial tests, plugin present vs "
-              f"-p no:prodready: {shown} (median of {options.pairs} alternating pairs; {load()})", flush=True)
+        if "a2" in rows:
+            shown = paired_ratio(plain_configured, [], ["-p", "no:prodready"], options.pairs)
+            print(f"(a2) dormant, project with [tool.prodready]: {options.tests:,} trivial tests, plugin present vs "
+                  f"-p no:prodready: {shown} (median of {options.pairs} alternating pairs; {load()})", flush=True)
 
-        html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
-        shown = paired_ratio(cases, [], html, options.pairs)
-        print(f"(c) active: {options.tests:,} readiness cases with the plugin's reports vs pytest + pytest-html "
-              f"--html: {shown} (median of {options.pairs} pairs; target <= 1.05x; {load()})", flush=True)
+        if "c" in rows:
+            html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
+            shown = paired_ratio(cases, [], html, options.pairs)
+            print(f"(c) active: {options.tests:,} readiness cases with the plugin's reports vs pytest + pytest-html "
+                  f"--html: {shown} (median of {options.pairs} pairs; target <= 1.05x; {load()})", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 
 from pytest_prodready.json_files import dumps, write_json_atomically
@@ -33,3 +34,20 @@ def test_the_data_is_what_json_writes_and_each_case_has_its_line(tmp_path):
 def test_sorted_keys_at_every_level():
     text = dumps({"b": {"z": 1, "a": [{"y": 1, "x": 2}]}, "a": 0}, sort_keys=True)
     assert text == '{\n  "a": 0,\n  "b": {\n    "a": [{"x": 2, "y": 1}],\n    "z": 1\n  }\n}'
+
+
+def test_the_reported_versions_are_the_installed_distributions():
+    """Versions read from loaded modules (a quicker route) are those the package metadata gives."""
+    import pytest_html
+    import xdist
+
+    from pytest_prodready.report.readiness_json import _versions
+
+    assert pytest_html and xdist  # loaded, so their __version__ is what is reported
+    expected = {}
+    for dist in ("pytest-prodready", "pytest", "pytest-html", "pytest-xdist", "aiosqlite"):
+        try:
+            expected[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    assert _versions() == expected

@@ -31,7 +31,7 @@ from pytest_prodready.load.results import (
     stats_file,
     timeline_file,
 )
-from pytest_prodready.load.harness import check_marker
+from pytest_prodready.load.load_spec import check_marker
 from pytest_prodready.load.load_spec import (
     DEFAULT_CAP_RPS,
     check,

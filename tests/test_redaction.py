@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_prodready.report.redaction import MASK, Redactor, redact
+from pytest_prodready.report.redaction import _SHAPE_WORD, MASK, Redactor, may_hold_shape, redact
 
 redact_mapping = Redactor().value
 
@@ -183,3 +185,29 @@ def test_a_truncated_repr_leaves_no_fragment_of_a_known_secret():
 def test_each_shape_is_masked_with_no_other_secret_word_in_the_text(text, secret):
     """redact() skips a pattern whose word or '@' is absent: each shape on its own still gets masked."""
     assert secret not in redact(text) and MASK in redact(text)
+
+
+def _shape_texts(count: int) -> list[str]:
+    """Texts around every word a credential's shape needs, cased every way, cut and joined at random."""
+    rng = random.Random(14)
+    words = ["password", "passwd", "passphrase", "pass", "pwd", "auth", "secret", "token", "api_key", "api-key", "apikey",
+             "api", "credential", "bearer", "basic", "passed", "author", "tokens", "Bearer x", "DB_PASS=1", "key", "ſecret",
+             "paſs", "PAſſWORD", "İ", "K"]
+    filler = ["", " ", "_", "-", "a", "x1", "test_many.py::test_", "=", ":", "\n", "é", "No log output captured."]
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(words + filler) for _ in range(rng.randint(1, 4))]
+        text = "".join(parts)
+        if rng.random() < 0.5:
+            text = "".join(c.upper() if rng.random() < 0.5 else c for c in text)
+        cut = rng.randint(0, len(text))
+        texts.append(text[cut:] if rng.random() < 0.2 else text)
+    return texts
+
+
+def test_the_quick_shape_test_answers_as_the_regex_does():
+    """``may_hold_shape`` is only a faster route to the regex's answer (ASCII texts skip the regex)."""
+    texts = _shape_texts(20000)
+    wrong = [t for t in texts if may_hold_shape(t) != (_SHAPE_WORD.search(t) is not None)]
+    assert wrong == []
+    assert sum(map(may_hold_shape, texts)) > 1000 and sum(t.isascii() and not may_hold_shape(t) for t in texts) > 1000

@@ -121,3 +121,11 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError):
         write_json_atomically(folder, {"a": 1})
     assert leftovers(tmp_path) == []
+
+
+def test_a_readiness_run_with_pytest_html_disabled_writes_the_json_report(one_case):
+    """``-p no:html``: no HTML report and no pytest-html option, and no INTERNALERROR for its missing ``--html``."""
+    result = one_case.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:html")
+    assert result.ret == 0, output(result)
+    assert "INTERNALERROR" not in output(result)
+    assert sorted(p.name for p in (one_case.path / "reports").iterdir()) == ["readiness.json"]

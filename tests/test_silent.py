@@ -83,6 +83,15 @@ def test_ordinary_run_keeps_sigterm_and_children_and_loads_nothing_heavy(user_pr
     assert "pytest_prodready.plugin" in with_plugin  # the plugin did load: this run measured it
 
 
+def test_a_valid_prodready_table_is_checked_without_jsonschema(user_project):
+    """A project with a valid [tool.prodready] table: checked at start-up by the quick check (schema_check.py)."""
+    user_project.makepyprojecttoml('[tool.prodready.require.smoke]\nconnectivity = 1\n')
+    assert "jsonschema" not in _loaded(user_project, "-k", "modules")
+    user_project.makepyprojecttoml('[tool.prodready]\nprofile = ""\n')  # a mistake: jsonschema words it
+    result = user_project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and "key 'profile'" in output(result), output(result)
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -49,7 +49,7 @@ def escalate(report: pytest.TestReport) -> None:
     """
     info: dict[str, Any] = report.prodready
     info["severity"] = "fail"
-    warned = info["figures"].pop("warnings", [])
+    warned = info["figures"].pop("warnings", []) if "figures" in info else []  # a setup or teardown has none
     if warned and report.when == "call" and report.passed:
         report.outcome = "failed"
         report.longrepr = f"warnings escalated to failures (escalate_warnings = true): {'; '.join(warned)}"

@@ -108,8 +108,8 @@ class ReadinessController:
         worker = getattr(report, "node", None)
         if worker is not None:
             self.state.worker_ids.add(worker.gateway.id)
-        redactor = redactor_of(self.config)
-        clean = {**info, "figures": redactor.value(info.get("figures", {}))}
+        found = info.get("figures")  # a setup or teardown report has none
+        clean = {**info, "figures": redactor_of(self.config).value(found) if found else {}}
         self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
         if report.when == "call" and report.passed and self.config.option.verbose > 0:
             from .report import terminal

@@ -212,20 +212,20 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
-    from .load.harness import check_marker as check_load_marker
+    from .load.load_spec import check_marker as check_load_marker
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
     for item in cases:
         marked = _ClosestMarkers(item)
         try:
-            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, marked.nodeid) or implied_canary_info(marked)
             gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
-                settings.gate(name, inline, item.nodeid)
+                settings.gate(name, inline, marked.nodeid)
                 if "latency" not in marked.fixturenames:
-                    raise MarkerError(f"{item.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
+                    raise MarkerError(f"{marked.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
             check_load_marker(marked)
             check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
@@ -313,12 +313,18 @@ class ReadinessCases:
         if info is not None:
             case_warnings, clean_reports = self.case_warnings, self.clean_reports
             if report.when == "call":
-                self.systems.note(figures(item), *fixture_systems(item))
-            case = item.stash.get(FIGURES_KEY, {}) if report.when == "call" else {}
+                case = figures(item)
+                self.systems.note(case, *fixture_systems(item))
+                report.prodready = {**info, "figures": dict(case)}
+                del item.stash[FIGURES_KEY]  # the report carries them from here on: one copy kept, not two
+            else:  # a setup or teardown carries no figures: text only, which the garbage collector need not track
+                report.prodready = dict(info)
             redactor = redactor_of(item.config)
-            report.prodready = {**info, "figures": dict(case)}
             if settings_of(item.config).escalate_warnings:
                 case_warnings.escalate(report)
+            if report.passed and call.excinfo is None and report.longrepr is None and not report.sections:
+                report.prodready["message"] = ""  # most phases: no text to mask, no message, nothing to soften
+                return report
             report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
             if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
                 _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from .checks.sqlite import ProbeError, SQLiteProbe
 from .run_state import RunState
 from .settings import Settings
 from .target import TargetContext, TargetLoadError, build_target
@@ -31,6 +30,8 @@ from .target import TargetContext, TargetLoadError, build_target
 
 async def database_refusal(path: Path, timeout_s: float) -> str | None:
     """Why SQLite cannot read the schema of ``path`` read-only, or None when it can."""
+    from .checks.sqlite import ProbeError, SQLiteProbe  # aiosqlite: only a run given --prodready-sqlite needs it
+
     try:
         async with SQLiteProbe(path, timeout_s) as probe:
             await probe.tables()

@@ -68,6 +68,8 @@ def phase_outcome(when: str, outcome: str, warnings: Sequence[str] = (), unsuppo
 
 def failure_message(report: Any) -> str:
     """The last line of a failure, or the reason of a skip: what a reader needs first."""
+    if report.passed:
+        return ""  # most reports of a run
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
     crash = getattr(report.longrepr, "reprcrash", None)

@@ -19,6 +19,7 @@ from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
 from .gates.gate_spec import GateSpec, parse_gate
 from .limits import ThresholdError
+from .schema_check import surely_valid
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
 from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
@@ -213,9 +214,9 @@ def read_pyproject(path: Path) -> dict[str, Any]:
 
 def validate_table(table: Mapping[str, Any], where: str) -> None:
     """Reject unknown keys and wrong types with the key's dotted path."""
-    if not table:
-        return
-    import jsonschema  # only runs that configure the plugin pay for the import
+    if not table or surely_valid(table, CONFIG_SCHEMA):
+        return  # a valid table, the common case, does not import jsonschema
+    import jsonschema  # decides (and words the error) whenever the quick check is not sure
 
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
     error = jsonschema.exceptions.best_match(validator.iter_errors(table))

@@ -15,7 +15,6 @@ from typing import Any, Callable, Mapping
 import pytest
 
 from ..limits import ThresholdError
-from ..markers import MarkerError
 from .. import systems
 from ..usage import UsageMistake
 from ..net.loopback import RemoteHostError
@@ -118,22 +117,3 @@ def terminal_reporter(config: pytest.Config) -> Report:
             terminal.write_line(line)
 
     return report
-
-
-def check_marker(item: pytest.Item) -> None:
-    """Reject a misused ``@pytest.mark.load`` at collection, before anything runs.
-
-    Limits or run settings with no ``load_runner`` to measure them would
-    never be checked; a bare ``load(name=...)`` only files the case.
-    """
-    marker = item.get_closest_marker("load")
-    if marker is None:
-        return
-    if marker.args:
-        raise MarkerError(f"{item.nodeid}: @pytest.mark.load takes keyword arguments only, got {marker.args!r}")
-    parse_load(marker.kwargs, item.nodeid)
-    settings = set(marker.kwargs) - {"name"}
-    if settings and "load_runner" not in getattr(item, "fixturenames", ()):
-        raise MarkerError(
-            f"{item.nodeid}: @pytest.mark.load({', '.join(sorted(settings))}=...) needs the 'load_runner' fixture"
-        )

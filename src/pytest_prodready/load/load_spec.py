@@ -11,8 +11,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..limits import LimitKind, ThresholdError, fraction, parse_duration, parse_limits, positive_number, whole_number
+from ..markers import MarkerError
 
 if TYPE_CHECKING:
+    import pytest
+
     from .results import LoadResult
 
 LATENCY_LIMITS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms")
@@ -124,3 +127,22 @@ def missed(limits: Mapping[str, float], result: LoadResult) -> list[str]:
     if floor is not None and result.rps < floor:
         misses.append(f"throughput {result.rps:.1f} req/s < {floor:g} req/s")
     return misses
+
+
+def check_marker(item: pytest.Item) -> None:
+    """Reject a misused ``@pytest.mark.load`` at collection, before anything runs.
+
+    Limits or run settings with no ``load_runner`` to measure them would
+    never be checked; a bare ``load(name=...)`` only files the case.
+    """
+    marker = item.get_closest_marker("load")
+    if marker is None:
+        return
+    if marker.args:
+        raise MarkerError(f"{item.nodeid}: @pytest.mark.load takes keyword arguments only, got {marker.args!r}")
+    parse_load(marker.kwargs, item.nodeid)
+    settings = set(marker.kwargs) - {"name"}
+    if settings and "load_runner" not in getattr(item, "fixturenames", ()):
+        raise MarkerError(
+            f"{item.nodeid}: @pytest.mark.load({', '.join(sorted(settings))}=...) needs the 'load_runner' fixture"
+        )

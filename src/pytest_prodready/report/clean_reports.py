@@ -34,8 +34,10 @@ def one_line(text: str) -> str:
 def clean_report(report: pytest.TestReport, redactor: Redactor) -> None:
     """Mask and escape every text of the report, in place."""
     clean: Callable[[str], str] = lambda text: printable(redactor.text(text))
-    report.longrepr = _walk(report.longrepr, clean)
-    report.sections = [(title, clean(body)) for title, body in report.sections]
+    if report.longrepr is not None:
+        report.longrepr = _walk(report.longrepr, clean)
+    if report.sections:
+        report.sections = [(title, clean(body)) for title, body in report.sections]
 
 
 def _walk(value: Any, clean: Callable[[str], str], depth: int = 0) -> Any:

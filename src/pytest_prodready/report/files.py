@@ -88,7 +88,7 @@ def write_reports(config: pytest.Config, settings: Settings, document: dict[str,
 def check_paths(config: pytest.Config, settings: Settings) -> None:
     """Every file this run will write can be written there: else a usage error, before any case runs."""
     step_summary = os.environ.get(STEP_SUMMARY_ENV)
-    own_html = not config.option.htmlpath  # checked before a readiness run opens pytest-html's report at our path
+    own_html = not getattr(config.option, "htmlpath", None)  # checked before a readiness run opens pytest-html's report at our path
     html = (settings.html_path if own_html else Path(config.option.htmlpath)) if _html_active(config) else None
     problem = check_report_paths({
         "--prodready-json": settings.json_path,

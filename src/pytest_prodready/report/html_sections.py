@@ -38,6 +38,8 @@ class HtmlSections:
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         """pytest-html puts the test id in its cell unescaped (and inserts it with innerHTML): escape it here."""
+        if not shown_as_row(report):
+            return
         redactor = redactor_of(self.config)
         for index, cell in enumerate(cells):
             if cell.startswith(TEST_ID_CELL):
@@ -52,8 +54,24 @@ class HtmlSections:
 
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
         """Failure logs are shown verbatim; secrets in them are masked first."""
+        if not shown_as_row(report):
+            return
         redactor = redactor_of(self.config)
         data[:] = [redactor.text(entry) for entry in data]
+
+
+def shown_as_row(report: pytest.TestReport) -> bool:
+    """pytest-html 4 builds a row for every phase but keeps none of a passed setup or teardown.
+
+    (``ReportData.add_test``; of a passed teardown it keeps only the log,
+    taken from the report's own sections, which ``clean_reports`` masked.)
+    Two of a readiness case's three rows are dropped: they need no Readiness
+    cell, no escaped id and no masked log.
+    """
+    return report.when not in _DROPPED_PHASES or report.outcome != "passed"
+
+
+_DROPPED_PHASES = ("setup", "teardown")
 
 
 def _mask_metadata(config: pytest.Config) -> None:
