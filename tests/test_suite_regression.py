@@ -211,6 +211,8 @@ def test_the_same_build_on_a_slower_machine_and_an_equal_run_pass(suite_project)
     equal = run(10.5, "--prodready-compare", "rel")
     assert equal.ret == 0 and _suite_figures(project)["decision"] == "within bound"
     equal.stdout.fnmatch_lines(["*baseline rel: the 4 gated operations together, p50 +0.1 %*within bound"])
+    html = (project.path / "reports" / "readiness.html").read_text()
+    assert '<p id="prodready-baseline-suite">baseline rel: the 4 gated operations together, p50 +0.1 %' in html
     machine = run(13.65, "--prodready-compare", "rel", cal_step_ms=13.0)  # 1.3x the samples and the calibration
     assert machine.ret == 0, machine.stdout.str()
     assert _suite_figures(project)["change_pct"] == pytest.approx(0.08, abs=0.01)
