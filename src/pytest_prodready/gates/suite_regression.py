@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .baseline import CALIBRATION, Baseline
-from .comparison import INCONCLUSIVE, REGRESSED, WITHIN
+from .comparison import INCONCLUSIVE, REGRESSED, WITHIN, trimmed_means
 
 MIN_GATES = 3  # with fewer, an average over gates cancels little
 MIN_RUNS = 3  # baseline runs needed to measure the spread between runs
@@ -141,10 +141,8 @@ def run_spread(levels_per_gate: Sequence[Sequence[float]]) -> float:
 
 
 def trimmed_mean(values: Sequence[float], trim: float = TRIM) -> float:
-    """Mean without the ``trim`` share of lowest and of highest values (at least one value kept)."""
-    ordered = sorted(values)
-    cut = min(int(trim * len(ordered)), (len(ordered) - 1) // 2)
-    return statistics.fmean(ordered[cut : len(ordered) - cut])
+    """Mean without the ``trim`` share of lowest and of highest values (the canary's trimmed mean, one row)."""
+    return float(trimmed_means([list(values)], trim)[0])
 
 
 def suite_decision(change: float, bound: float, threshold: float, spread_known: bool) -> str:
