@@ -1,6 +1,6 @@
 """False NO-GO and detection counts of the regression gates on this machine, as separate pytest processes.
 
-    python3 bench/baseline_noise.py [--part stored|canary|both] [--runs 20] [--baseline-runs 3]
+    python3 bench/baseline_noise.py [--part stored|canary|both] [--runs 20] [--baseline-runs 5]
                                     [--canary-case hybrid] [--delay-ms 2] [--budget-s 2400]
 
 Unlike ``bench/regression_bench.py`` (synthetic samples), every figure here
@@ -13,8 +13,9 @@ baseline (saving again under the same name adds a run), then ``--runs``
 sessions compare the unchanged target with it and ``--runs`` compare a target
 made 30 % slower in every operation (``PRODREADY_REFERENCE_SLOWDOWN=0.3``),
 alternately, so both meet the same load.  A run is NO-GO when any gate
-regressed.  The plugin's defaults judge: p50, baseline runs scaled to each
-run's calibrated machine speed, the bound widened by the runs' spread.
+regressed or the gates together did (``gates/suite_regression.py``).  The
+plugin's defaults judge: p50, each run at its calibrated machine speed, the
+bound widened by the spread between the baseline runs.
 
 ``canary``: ``pytest_prodready/suites/canary`` (one case, ``-k``) against reference apps on
 loopback with ``--delay-ms`` of work per request: ``--runs`` sessions compare
@@ -52,6 +53,9 @@ SESSION_TIMEOUT_S = 300
 VOLUME = {"sessions": 50, "memories": 200, "documents": 60}
 
 
+KEEP: list[Path] = []  # --keep DIR: every session's JSON report is copied there
+
+
 def pytest_session(args: list[str], report: Path, env: dict[str, str], cwd: Path) -> dict:
     """One pytest process; its JSON report (the verdict and every case's figures)."""
     report.unlink(missing_ok=True)
@@ -60,7 +64,11 @@ def pytest_session(args: list[str], report: Path, env: dict[str, str], cwd: Path
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=SESSION_TIMEOUT_S)
     if not report.exists():
         raise SystemExit(f"ERROR: pytest wrote no report (exit {done.returncode}): {done.stderr.strip()[-500:]}")
-    return json.loads(report.read_text(encoding="utf-8"))
+    text = report.read_text(encoding="utf-8")
+    if KEEP:
+        KEEP[0].mkdir(parents=True, exist_ok=True)
+        (KEEP[0] / f"{len(list(KEEP[0].iterdir())):03d}-{report.name}").write_text(text, encoding="utf-8")
+    return json.loads(text)
 
 
 def load() -> str:
@@ -68,13 +76,22 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
+SUITE = "suite: "  # prefix of the gates-together decision among a run's decisions
+
+
 def stored_decisions(document: dict) -> list[str]:
-    """Each gated case's baseline decision (regressed / inconclusive / within bound)."""
+    """Each gated case's baseline decision (regressed / inconclusive / within bound), then the suite's."""
     found = []
     for case in document["cases"]:
         baseline = case["figures"].get("baseline")
         if baseline:
             found.append(baseline.get("decision") or ("regressed" if baseline["regressed"] else "within bound"))
+    suite = document.get("baseline_suite")
+    if suite:
+        found.append(SUITE + suite["decision"])
+        each = " ".join(f"{change:+.0f}" for change in suite["changes_pct"].values())
+        print(f"    gates together {suite['change_pct']:+.1f} % vs threshold {suite['threshold_pct']:.1f} %: "
+              f"{suite['decision']} (each gate, %: {each})", flush=True)
     return found
 
 
@@ -112,10 +129,13 @@ def table(title: str, found: dict[str, list[list[str]]], unit: str) -> None:
     print(f"  {'target':<10} {unit:>12} {'NO-GO':>7} {'inconclusive':>13} {'within bound':>13}")
     for label, runs in found.items():
         if unit == "runs":
+            plain = [[d.removeprefix(SUITE) for d in r] for r in runs]
             outcomes = ["regressed" if "regressed" in r else "inconclusive" if "inconclusive" in r else "within bound"
-                        for r in runs]
+                        for r in plain]
+        elif unit == "suites":
+            outcomes = [d.removeprefix(SUITE) for r in runs for d in r if d.startswith(SUITE)]
         else:
-            outcomes = [d for r in runs for d in r]
+            outcomes = [d for r in runs for d in r if not d.startswith(SUITE)]
         counts = Counter(outcomes)
         print(f"  {label:<10} {len(outcomes):>12} {counts['regressed']:>7} {counts['inconclusive']:>13} "
               f"{counts['within bound']:>13}")
@@ -139,7 +159,8 @@ def stored(options: argparse.Namespace, folder: Path, deadline: float) -> None:
         return stored_decisions(document)
 
     found = alternate(options.runs, trial, ("unchanged", "+30 %"), deadline)
-    table("stored baseline, per run (NO-GO: any gate regressed)", found, "runs")
+    table("stored baseline, per run (NO-GO: any gate, or the gates together, regressed)", found, "runs")
+    table("stored baseline, the gates together (one per run)", found, "suites")
     table("stored baseline, per gate comparison", found, "comparisons")
 
 
@@ -176,11 +197,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("stored", "canary", "both"), default="both")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--baseline-runs", type=int, default=5)
     parser.add_argument("--canary-case", default="hybrid")
     parser.add_argument("--delay-ms", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=2400.0)
+    parser.add_argument("--keep", type=Path, help="copy every session's JSON report into this folder")
     options = parser.parse_args()
+    KEEP.extend([options.keep] if options.keep else [])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))  # so the apps are stopped too
     if options.runs < 1 or options.baseline_runs < 1:
         raise SystemExit("ERROR: --runs and --baseline-runs must be at least 1")

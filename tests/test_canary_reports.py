@@ -152,7 +152,7 @@ def test_the_synthetic_figures_cover_every_decision(canary_document):
 
 
 def test_a_document_with_canary_figures_validates_against_the_schema(canary_document):
-    assert SCHEMA["properties"]["schema_version"]["const"] == SCHEMA_VERSION == "1.3"
+    assert SCHEMA["properties"]["schema_version"]["const"] == SCHEMA_VERSION == "1.4"
     jsonschema.validate(canary_document, SCHEMA)
 
 
@@ -344,7 +344,7 @@ def test_a_real_canary_run_writes_the_figures_to_every_report(pytester: pytest.P
     reports = pytester.path / "reports"
     doc = json.loads((reports / "readiness.json").read_text(encoding="utf-8"))
     jsonschema.validate(doc, SCHEMA)
-    assert doc["schema_version"] == "1.3"
+    assert doc["schema_version"] == "1.4"
     slower = next(c for c in doc["cases"] if c["nodeid"].endswith("test_slower_candidate"))
     fig = slower["figures"]["canary"]
     assert (slower["outcome"], fig["decision"]) == ("failed", "regressed"), output[-3000:]

@@ -44,7 +44,6 @@ from pytest_prodready.gates.comparison import (
     REGRESSED,
     WITHIN,
     compare_error_rate_blocks,
-    compare_percentile_blocks,
 )
 from pytest_prodready.limits import ThresholdError
 from pytest_prodready.markers import MarkerError
@@ -633,37 +632,6 @@ def test_the_block_error_rate_needs_min_blocks_rounds_to_decide(blocks, decision
     compared = compare_error_rate_blocks([(0, 100)] * blocks, [(35, 100)] * blocks, bound_points=5.0)
     assert (compared.low, compared.high) == (pytest.approx(35.0), pytest.approx(35.0))
     assert compared.decision == decision
-
-
-def uneven_blocks(seed: int) -> tuple[list[list[float]], list[list[float]]]:
-    """12 paired rounds of 15 to 25 samples each: short rows are NaN-padded, so both percentile paths run."""
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(15, 26, 12)
-    base = [rng.lognormal(math.log(10), 0.3, size).tolist() for size in sizes]
-    cand = [rng.lognormal(math.log(11), 0.3, size).tolist() for size in sizes[::-1]]
-    return base, cand
-
-
-@pytest.mark.parametrize("chunk_values", [1, 1000])
-@pytest.mark.parametrize("paired", [True, False])
-def test_chunked_resampling_gives_the_same_interval_as_one_pass(monkeypatch, chunk_values, paired):
-    base, cand = uneven_blocks(15)
-    chunks = []
-    whole_chunk = comparison._chunk_percentiles
-
-    def counted(drawn, q):
-        chunks.append(len(drawn))
-        return whole_chunk(drawn, q)
-
-    monkeypatch.setattr(comparison, "_chunk_percentiles", counted)
-    args = {"q": 95, "bound_pct": 10.0, "resamples": 301, "seed": 7, "paired": paired}
-    one_pass = compare_percentile_blocks(base, cand, **args)
-    assert chunks == [301, 301]  # the default takes all resamples of each side at once
-    chunks.clear()
-    monkeypatch.setattr(comparison, "CHUNK_VALUES", chunk_values)
-    chunked = compare_percentile_blocks(base, cand, **args)
-    assert len(chunks) > 2 and sum(chunks) == 2 * 301 and max(chunks) < 301
-    assert chunked == one_pass
 
 
 # --- pair: an endpoint's key stays out of its repr -------------------------------------------------

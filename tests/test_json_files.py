@@ -9,7 +9,7 @@ from pathlib import Path
 from pytest_prodready.json_files import dumps, write_json_atomically
 
 DOCUMENT = {
-    "schema_version": "1.3",
+    "schema_version": "1.4",
     "verdict": {"decision": "GO", "reasons": ["a", "b"], "warnings": []},
     "cases": [
         {"nodeid": "t.py::test_a", "figures": {"latency": {"p95_ms": 1.5}, "systems": ["sqlite /x.db"]}},
@@ -24,7 +24,7 @@ def test_the_data_is_what_json_writes_and_each_case_has_its_line(tmp_path):
     text = dumps(DOCUMENT)
     assert json.loads(text) == json.loads(json.dumps(DOCUMENT, default=str))
     lines = text.splitlines()
-    assert lines[0] == "{" and lines[-1] == "}" and lines[1] == '  "schema_version": "1.3",'
+    assert lines[0] == "{" and lines[-1] == "}" and lines[1] == '  "schema_version": "1.4",'
     for case in DOCUMENT["cases"]:
         assert f"    {json.dumps(case, separators=(', ', ': '))}" in [line.rstrip(",") for line in lines]
     written = write_json_atomically(tmp_path / "r.json", DOCUMENT)

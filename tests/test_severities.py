@@ -98,7 +98,7 @@ def test_a_p95_between_the_levels_is_go_with_one_warning_and_exit_0(gated, monke
         "READINESS: GO (1 warning)*",
     ])
     document = report(gated)
-    assert document["schema_version"] == "1.3"
+    assert document["schema_version"] == "1.4"
     assert document["verdict"]["headline"] == "GO (1 warning)"
     assert [w["nodeid"] for w in document["verdict"]["warnings"]] == ["test_gate.py::test_lookup"]
     case = document["cases"][0]

@@ -152,10 +152,13 @@ class ReadinessController:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         if interrupted:
             self.state.mark_interrupted()
+        suite = self._baseline_suite()
         verdict = decide_verdict(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked,
-            waived=self.settings.waived,
+            waived=self.settings.waived, regression=suite,
         )
+        if suite is not None:
+            self.state.baseline_suite = {**suite.to_dict(), "message": suite.message()}
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
@@ -173,6 +176,21 @@ class ReadinessController:
             )
         if not verdict.go and session.exitstatus in _JUDGED_EXITS[verdict.blocked]:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _baseline_suite(self) -> Any:
+        """The run's gated operations together against ``--prodready-compare`` (None without one)."""
+        if self.settings.baseline is None:
+            return None
+        from .gates import suite_regression
+
+        measured = {
+            r.nodeid: {**r.figures["latency"], "calibration_ms": r.figures.get("calibration_ms")}
+            for r in self.state.ordered_records()
+            if "latency" in r.figures
+        }
+        return suite_regression.compare_suite(
+            self.settings.baseline, measured, self.settings.regression_metric, self.settings.max_regression_pct
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.state.usage_mistakes:

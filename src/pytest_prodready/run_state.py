@@ -29,6 +29,7 @@ class RunState:
     finished: set[str] = field(default_factory=set)  # node ids whose teardown was reported
     deselected: dict[str, tuple[str, str]] = field(default_factory=dict)  # readiness nodeid -> (domain, category)
     usage_mistakes: list[str] = field(default_factory=list)  # "<nodeid>: <mistake>": the run exits 4
+    baseline_suite: dict[str, Any] | None = None  # the gated operations together against --prodready-compare
 
     def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
         """Fold one test phase, tagged with readiness info, into its record."""

@@ -8,7 +8,7 @@ was not measured, and a gate that says GO must have measured what it claims.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Collection, Iterable, Mapping
+from typing import Collection, Iterable, Mapping, Protocol
 
 from .read_only import WRITES_NOT_ALLOWED, held_back, note
 from .where_ran import EMBEDDED_REFERENCE, on_reference_note
@@ -24,6 +24,15 @@ SMOKE_REQUIREMENTS: dict[str, int] = {
 }
 
 DOMAIN_ORDER = ("smoke", "performance gates", "consistency", "load")
+
+
+class RunRegression(Protocol):
+    """A comparison of the whole run with a baseline (``gates/suite_regression.py``)."""
+
+    @property
+    def regressed(self) -> bool: ...
+
+    def message(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class Verdict:
     warnings: tuple[CaseResult, ...] = field(default=())
     blocked: bool = False
     not_run_by_policy: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # run-level comparisons that did not fail the run, e.g. the baseline within bound
 
     @property
     def label(self) -> str:
@@ -126,6 +136,7 @@ def decide_verdict(
     incomplete: bool = False,
     blocked: str | None = None,
     waived: Collection[str] = (),
+    regression: RunRegression | None = None,
 ) -> Verdict:
     """Tally records per (domain, category) and judge each against its requirement.
 
@@ -136,6 +147,8 @@ def decide_verdict(
     never became ready, so no case ran) is the one reason of a NO-GO.
     ``waived`` names cases (test names) whose ``unsupported`` outcome the
     profile accepts: such a case counts towards its category's requirement.
+    ``regression``: the run's gated operations together against a stored
+    baseline; regressed, it is a reason of a NO-GO, otherwise a note.
     """
     if blocked is not None:
         return Verdict(go=False, categories=(), reasons=(blocked,), blocked=True)
@@ -183,10 +196,16 @@ def decide_verdict(
     by_policy = held_back(records)
     if by_policy:
         reasons = reasons + (f"{note(len(by_policy))}: {WRITES_NOT_ALLOWED}",)
+    notes: tuple[str, ...] = ()
+    if regression is not None:
+        if regression.regressed:
+            reasons = reasons + (regression.message(),)
+        else:
+            notes = (regression.message(),)
     go = bool(records) and not reasons and not incomplete
     warned = tuple(r for r in records if r.outcome == "warned")
     return Verdict(go=go, categories=tallies, failing=failing, reasons=reasons, incomplete=incomplete, warnings=warned,
-                   not_run_by_policy=by_policy)
+                   not_run_by_policy=by_policy, notes=notes)
 
 
 def _category_order(requirements: Mapping[str, Mapping[str, int]]):

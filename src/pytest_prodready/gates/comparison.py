@@ -176,41 +176,6 @@ def spread_bound(bound_pct: float, levels: Sequence[float]) -> float:
     return 100.0 * ((1.0 + bound_pct / 100.0) * float(np.exp(SPREAD_Z * spread)) - 1.0)
 
 
-def compare_percentile_blocks(
-    baseline_blocks: Sequence[Sequence[float]],
-    candidate_blocks: Sequence[Sequence[float]],
-    *,
-    q: float = 95,
-    bound_pct: float = 10.0,
-    confidence: float = DEFAULT_CONFIDENCE,
-    resamples: int = DEFAULT_RESAMPLES,
-    seed: int = 0,
-    paired: bool = True,
-) -> Comparison:
-    """Relative change of the q-th percentile, candidate over baseline, by a block bootstrap.
-
-    ``paired``: block i of each side was measured side by side (a canary
-    round), so both are drawn together.
-    """
-    import numpy as np
-
-    a, b = _padded(baseline_blocks), _padded(candidate_blocks)
-    flat_a, flat_b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if flat_a.size == 0 or flat_b.size == 0:
-        raise ValueError("both sides need samples to compare")
-    rng = np.random.default_rng(seed)
-    pick_a, pick_b = _draws(rng, len(a), len(b), resamples, paired)
-    boot_a, boot_b = _percentiles(a, pick_a, q), _percentiles(b, pick_b, q)
-    changes = 100.0 * (boot_b / np.maximum(boot_a, 1e-12) - 1.0)
-    low, high = _interval(changes, confidence)
-    point_a, point_b = float(np.percentile(flat_a, q)), float(np.percentile(flat_b, q))
-    enough = min(flat_a.size, flat_b.size) >= MIN_SAMPLES and min(len(a), len(b)) >= MIN_BLOCKS
-    return Comparison(
-        metric=f"p{q:g}", baseline=point_a, candidate=point_b, change=100.0 * (point_b / max(point_a, 1e-12) - 1.0),
-        low=low, high=high, bound=bound_pct, confidence=confidence, decision=interval_decision(low, high, bound_pct, enough),
-    )
-
-
 def compare_round_ratios(
     baseline_blocks: Sequence[Sequence[float]],
     candidate_blocks: Sequence[Sequence[float]],

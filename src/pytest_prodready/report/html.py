@@ -54,6 +54,8 @@ def _verdict(document: Mapping[str, Any]) -> str:
     colour = NO_GO if not verdict["go"] else WARN if verdict["warnings"] else GO
     reasons = _list(verdict["reasons"])
     warnings = _warning_list(verdict["warnings"])
+    suite = document.get("baseline_suite")
+    note = f'<p id="prodready-baseline-suite">{escape(suite["message"])}</p>' if suite and not suite["regressed"] else ""
     categories = document["categories"]
     passed, required = sum(c["passed"] for c in categories), sum(c["required"] for c in categories)
     return (
@@ -61,7 +63,7 @@ def _verdict(document: Mapping[str, Any]) -> str:
         f'style="border:3px solid {colour};padding:8px 12px;margin:8px 0">'
         f'<h2 style="color:{colour};margin:0">READINESS: {escape(verdict["headline"])}'
         f'{" (incomplete)" if verdict["incomplete"] else ""}</h2>'
-        f"<p>{passed} cases passed, {required} required</p>{reasons}{warnings}</div>"
+        f"<p>{passed} cases passed, {required} required</p>{reasons}{warnings}{note}</div>"
     )
 
 

@@ -21,7 +21,7 @@ from ..run_state import RunState
 from ..settings import Settings
 from .redaction import Redactor
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 SCHEMA_PATH = Path(__file__).with_name("readiness.schema.json")
 _CASE_FIELDS = tuple(field.name for field in fields(CaseResult))
 
@@ -65,6 +65,7 @@ def build_document(state: RunState, settings: Settings, redactor: Redactor) -> d
         ],
         "cases": cases,
         "deselected": deselection.unrequired(state.deselected, settings.requirements),
+        **({"baseline_suite": redactor.value(state.baseline_suite)} if state.baseline_suite else {}),
         "environment": {
             **redactor.value(
                 {

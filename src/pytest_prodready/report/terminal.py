@@ -49,6 +49,8 @@ def _lines(
         yield f"  WARNING {record.nodeid} - {redactor.text(record.message)}", {"yellow": True}
     for reason in verdict.reasons:
         yield f"  reason: {redactor.text(reason)}", {"red": True}
+    for note_line in verdict.notes:
+        yield f"  {redactor.text(note_line)}", {}
     for path in files:
         yield f"  report: {path}", {}
     tail = f" ({run_passed(verdict.total_passed, verdict.total_ran, verdict.total_required)})"
