@@ -24,6 +24,7 @@ from .usage import REPORT_ATTRIBUTE as USAGE_REPORT_ATTRIBUTE
 from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
+    from .gates.suite_regression import SuiteRegression
     from .settings import Settings
 
 
@@ -152,13 +153,14 @@ class ReadinessController:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         if interrupted:
             self.state.mark_interrupted()
-        suite = self._baseline_suite()
+        gated = self._gated_figures() if self.settings.save_baseline or self.settings.baseline else {}
+        suite = self._baseline_suite(gated)
         verdict = decide_verdict(
             self.state.ordered_records(), self.settings.requirements, incomplete=interrupted, blocked=self.state.blocked,
             waived=self.settings.waived, regression=suite,
         )
         if suite is not None:
-            self.state.baseline_suite = {**suite.to_dict(), "message": suite.message()}
+            self.state.baseline_suite = suite.to_dict()
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
@@ -166,30 +168,30 @@ class ReadinessController:
             markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
         )
         if self.settings.save_baseline:
-            gated = [
-                (r.nodeid, {**r.figures["latency"], **baselines.calibration_of(r.figures), "samples_ms": r.figures.get("samples_ms", [])})
-                for r in self.state.ordered_records()
-                if "latency" in r.figures
-            ]
             self.state.report_files.append(
-                baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated).resolve()
+                baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated.items()).resolve()
             )
         if not verdict.go and session.exitstatus in _JUDGED_EXITS[verdict.blocked]:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def _baseline_suite(self) -> Any:
+    def _gated_figures(self) -> dict[str, dict[str, Any]]:
+        """Each gated case's percentiles, calibration and samples: what a baseline saves and compares."""
+        from .gates import baseline as baselines
+
+        return {
+            r.nodeid: {**r.figures["latency"], **baselines.calibration_of(r.figures), "samples_ms": r.figures.get("samples_ms", [])}
+            for r in self.state.ordered_records()
+            if "latency" in r.figures
+        }
+
+    def _baseline_suite(self, gated: dict[str, dict[str, Any]]) -> SuiteRegression | None:
         """The run's gated operations together against ``--prodready-compare`` (None without one)."""
         if self.settings.baseline is None:
             return None
         from .gates import suite_regression
 
-        measured = {
-            r.nodeid: {**r.figures["latency"], "calibration_ms": r.figures.get("calibration_ms")}
-            for r in self.state.ordered_records()
-            if "latency" in r.figures
-        }
         return suite_regression.compare_suite(
-            self.settings.baseline, measured, self.settings.regression_metric, self.settings.max_regression_pct
+            self.settings.baseline, gated, self.settings.regression_metric, self.settings.max_regression_pct
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -85,6 +85,7 @@ class SuiteRegression:
             "decision": self.decision,
             "regressed": self.regressed,
             "changes_pct": {nodeid: round(change, 3) for nodeid, change in self.changes.items()},
+            "message": self.message(),
         }
 
 
