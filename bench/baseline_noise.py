@@ -31,6 +31,7 @@ session); a run over budget is reported, not waited for.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -53,7 +54,8 @@ SESSION_TIMEOUT_S = 300
 VOLUME = {"sessions": 50, "memories": 200, "documents": 60}
 
 
-KEEP: list[Path] = []  # --keep DIR: every session's JSON report is copied there
+KEEP: Path | None = None  # --keep DIR: every session's JSON report is copied there, numbered in order
+_SESSIONS = itertools.count()
 
 
 def pytest_session(args: list[str], report: Path, env: dict[str, str], cwd: Path) -> dict:
@@ -65,9 +67,8 @@ def pytest_session(args: list[str], report: Path, env: dict[str, str], cwd: Path
     if not report.exists():
         raise SystemExit(f"ERROR: pytest wrote no report (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     text = report.read_text(encoding="utf-8")
-    if KEEP:
-        KEEP[0].mkdir(parents=True, exist_ok=True)
-        (KEEP[0] / f"{len(list(KEEP[0].iterdir())):03d}-{report.name}").write_text(text, encoding="utf-8")
+    if KEEP is not None:
+        (KEEP / f"{next(_SESSIONS):03d}-{report.name}").write_text(text, encoding="utf-8")
     return json.loads(text)
 
 
@@ -203,7 +204,10 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=2400.0)
     parser.add_argument("--keep", type=Path, help="copy every session's JSON report into this folder")
     options = parser.parse_args()
-    KEEP.extend([options.keep] if options.keep else [])
+    global KEEP
+    if options.keep:
+        options.keep.mkdir(parents=True, exist_ok=True)
+        KEEP = options.keep
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))  # so the apps are stopped too
     if options.runs < 1 or options.baseline_runs < 1:
         raise SystemExit("ERROR: --runs and --baseline-runs must be at least 1")
