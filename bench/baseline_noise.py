@@ -1,6 +1,6 @@
 """False NO-GO and detection counts of the regression gates on this machine, as separate pytest processes.
 
-    python3 bench/baseline_noise.py [--part stored|canary|both] [--runs 20] [--baseline-runs 5]
+    python3 bench/baseline_noise.py [--part stored|canary|both] [--runs 20] [--baseline-runs 10]
                                     [--canary-case hybrid] [--delay-ms 2] [--budget-s 2400]
 
 Unlike ``bench/regression_bench.py`` (synthetic samples), every figure here
@@ -15,7 +15,10 @@ made 30 % slower in every operation (``PRODREADY_REFERENCE_SLOWDOWN=0.3``),
 alternately, so both meet the same load.  A run is NO-GO when any gate
 regressed or the gates together did (``gates/suite_regression.py``).  The
 plugin's defaults judge: p50, each run at its calibrated machine speed, the
-bound widened by the spread between the baseline runs.
+bound widened by the spread between the baseline runs.  A last table judges
+the same compared runs' gates together against the baseline's first 3, 5, ...
+runs only (``compare_suite`` on each run's reported figures): how many times
+a baseline must be saved.
 
 ``canary``: ``pytest_prodready/suites/canary`` (one case, ``-k``) against reference apps on
 loopback with ``--delay-ms`` of work per request: ``--runs`` sessions compare
@@ -45,12 +48,16 @@ from pathlib import Path
 from typing import Callable
 
 import pytest_prodready.suites
+from pytest_prodready.gates import baseline as baselines
+from pytest_prodready.gates.suite_regression import compare_suite
+from pytest_prodready.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = Path(pytest_prodready.suites.__file__).resolve().parent  # the shipped suites, wherever the package is
 PERFORMANCE = SUITES / "smoke" / "test_performance.py"
 CANARY = SUITES / "canary"
 SESSION_TIMEOUT_S = 300
+DEFAULT_BOUND_PCT = Settings.max_regression_pct  # the plugin's default --prodready-max-regression
 VOLUME = {"sessions": 50, "memories": 200, "documents": 60}
 
 
@@ -154,15 +161,42 @@ def stored(options: argparse.Namespace, folder: Path, deadline: float) -> None:
         print(f"  baseline   run {index + 1:>2}/{options.baseline_runs} saved ({time.monotonic() - started:.0f} s; {load()})",
               flush=True)
 
+    compared: dict[str, list[dict]] = {"unchanged": [], "+30 %": []}
+
     def trial(label: str, index: int) -> list[str]:
         slowed = {**env, "PRODREADY_REFERENCE_SLOWDOWN": "0.3"} if label == "+30 %" else env
         document = pytest_session([*base_args, "--prodready-compare", "noise"], folder / "compare.json", slowed, folder)
+        compared[label].append(document)
         return stored_decisions(document)
 
     found = alternate(options.runs, trial, ("unchanged", "+30 %"), deadline)
     table("stored baseline, per run (NO-GO: any gate, or the gates together, regressed)", found, "runs")
     table("stored baseline, the gates together (one per run)", found, "suites")
     table("stored baseline, per gate comparison", found, "comparisons")
+    by_baseline_runs(baselines.load(folder / "baselines", "noise"), compared)
+
+
+def gated_figures(document: dict) -> dict[str, dict]:
+    """Each gated case's reported latency figures with its calibration: what the controller compares."""
+    return {
+        case["nodeid"]: {**case["figures"]["latency"], "calibration_ms": case["figures"].get("calibration_ms")}
+        for case in document["cases"]
+        if "latency" in case["figures"]
+    }
+
+
+def by_baseline_runs(saved: baselines.Baseline, compared: dict[str, list[dict]]) -> None:
+    """The gates together of every compared run against the baseline's first k runs, for k = 3, 5, ... all."""
+    print("\nstored baseline, the gates together against the first k baseline runs (same compared runs)")
+    print(f"  {'k':>3} {'target':<10} {'runs':>5} {'regressed':>10} {'inconclusive':>13} {'within bound':>13} {'threshold':>10}")
+    for k in sorted({count for count in (3, 5, len(saved.runs)) if count <= len(saved.runs)}):
+        first = baselines.Baseline(saved.name, runs=saved.runs[:k])
+        for label, documents in compared.items():
+            suites = [compare_suite(first, gated_figures(d), baselines.DEFAULT_METRIC, DEFAULT_BOUND_PCT) for d in documents]
+            counts = Counter(suite.decision for suite in suites if suite is not None)
+            threshold = suites[0].threshold_pct if suites and suites[0] is not None else float("nan")
+            print(f"  {k:>3} {label:<10} {len(documents):>5} {counts['regressed']:>10} {counts['inconclusive']:>13} "
+                  f"{counts['within bound']:>13} {threshold:>9.1f}%", flush=True)
 
 
 def canary(options: argparse.Namespace, folder: Path, deadline: float) -> None:
@@ -198,7 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("stored", "canary", "both"), default="both")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--baseline-runs", type=int, default=5)
+    parser.add_argument("--baseline-runs", type=int, default=10)
     parser.add_argument("--canary-case", default="hybrid")
     parser.add_argument("--delay-ms", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=2400.0)
