@@ -232,7 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("stored", "canary", "both"), default="both")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--baseline-runs", type=int, default=10)
+    parser.add_argument("--baseline-runs", type=int, default=baselines.MAX_RUNS)
     parser.add_argument("--canary-case", default="hybrid")
     parser.add_argument("--delay-ms", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=2400.0)
