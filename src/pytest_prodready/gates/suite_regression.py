@@ -13,11 +13,15 @@ one of 20 unchanged runs a single gate's p50 tripled and a plain mean made
 the whole run +32 %.
 
     change    = trimmed mean over gates of log(figure / calibration) - the baseline runs' mean of it
-    threshold = log(1 + bound) + SUITE_Z * spread * sqrt(1 + 1/runs)
+    threshold = log(1 + bound) + t(SUITE_Z, runs - 1) * spread * sqrt(1 + 1/runs)
 
 ``spread`` is the standard deviation of the same average over the
 baseline's own runs, so a baseline saved on a noisy machine widens its own
-threshold.  Fewer than ``MIN_RUNS`` baseline runs
+threshold.  ``spread * sqrt(1 + 1/runs)`` is the standard error of predicting
+one new run from the baseline's mean; ``t`` turns ``SUITE_Z`` standard
+deviations into Student's t with ``runs - 1`` degrees of freedom, since a
+spread estimated from 3 runs can be half the true one by chance (a plain z
+would then let more unchanged runs through).  Fewer than ``MIN_RUNS`` baseline runs
 cannot show a spread: above the bound is then *inconclusive*, never a
 failure.  A single operation that regressed alone is the per-gate
 comparison's job (``gates/comparison.py``), which needs a larger change.
@@ -118,7 +122,7 @@ def compare_suite(
     change = trimmed_mean(list(changes.values()))
     bound = math.log1p(bound_pct / 100.0)
     spread = run_spread([before for _, before in levels.values()]) if runs >= MIN_RUNS else None
-    threshold = bound if spread is None else bound + SUITE_Z * spread * math.sqrt(1.0 + 1.0 / runs)
+    threshold = bound if spread is None else bound + student_t(SUITE_Z, runs - 1) * spread * math.sqrt(1.0 + 1.0 / runs)
     return SuiteRegression(
         baseline=baseline.name, metric=metric, gates=len(levels), runs=runs, change_pct=_pct(change),
         bound_pct=bound_pct, threshold_pct=_pct(threshold), spread_pct=None if spread is None else _pct(spread),
@@ -139,6 +143,15 @@ def run_spread(levels_per_gate: Sequence[Sequence[float]]) -> float:
         trimmed_mean([levels[run] - mean for levels, mean in zip(levels_per_gate, means)]) for run in range(runs)
     ]
     return statistics.stdev(deviations)
+
+
+def student_t(z: float, df: int) -> float:
+    """Student's t quantile with ``df`` degrees of freedom at the normal quantile ``z`` (Cornish-Fisher, two terms).
+
+    Within 1 % of the exact quantile for z <= 1 and df >= 2 (checked by a test), which is
+    all this module asks of it; no SciPy needed.
+    """
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def trimmed_mean(values: Sequence[float], trim: float = TRIM) -> float:
