@@ -85,6 +85,10 @@ def test_the_spread_between_baseline_runs_widens_the_threshold():
     assert compare_suite(agreeing, _run([x * 1.2 for x in TYPICAL]), "p50_ms", 10.0).decision == "regressed"
     wide = compare_suite(apart, _run([x * 1.2 * 1.013 for x in TYPICAL]), "p50_ms", 10.0)
     assert wide.decision == "inconclusive" and wide.threshold_pct > 30.0
+    assert "(saving the baseline again, up to 10 runs, narrows it)" in wide.message()
+    kept = Baseline("rel", runs=(apart.runs * 4)[:10])  # as many runs as a baseline keeps: nothing to advise
+    full = compare_suite(kept, _run([x * 1.2 * 1.013 for x in TYPICAL]), "p50_ms", 10.0)
+    assert full.decision == "inconclusive" and "narrows it" not in full.message()
 
 
 def test_too_few_baseline_runs_cannot_fail_the_run():

@@ -34,7 +34,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .baseline import CALIBRATION, Baseline
+from .baseline import CALIBRATION, MAX_RUNS, Baseline
 from .comparison import INCONCLUSIVE, REGRESSED, WITHIN, trimmed_means
 
 MIN_GATES = 3  # with fewer, an average over gates cancels little
@@ -71,6 +71,8 @@ class SuiteRegression:
         else:
             why = f"{self.threshold_pct:.1f} %: {self.bound_pct:g} % widened by the spread between the {self.runs} " \
                   f"baseline runs, {self.spread_pct:.1f} %"
+            if self.decision == INCONCLUSIVE and self.runs < MAX_RUNS:
+                why += f" (saving the baseline again, up to {MAX_RUNS} runs, narrows it)"
         return (
             f"baseline {self.baseline}: the {self.gates} gated operations together, {self.metric[:-3]} "
             f"{self.change_pct:+.1f} % at this run's machine speed {relation} {why}: {self.decision}"
