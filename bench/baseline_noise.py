@@ -98,9 +98,16 @@ def stored_decisions(document: dict) -> list[str]:
     if suite:
         found.append(SUITE + suite["decision"])
         each = " ".join(f"{change:+.0f}" for change in suite["changes_pct"].values())
+        calibration = gated_calibrations(document)
+        calibrations = " ".join(f"{1000 * calibration.get(nodeid, 0):.0f}" for nodeid in suite["changes_pct"])
         print(f"    gates together {suite['change_pct']:+.1f} % vs threshold {suite['threshold_pct']:.1f} %: "
-              f"{suite['decision']} (each gate, %: {each})", flush=True)
+              f"{suite['decision']} (each gate, %: {each}; its calibration, us: {calibrations})", flush=True)
     return found
+
+
+def gated_calibrations(document: dict) -> dict[str, float]:
+    """Each gated case's calibration (ms): the machine speed it was judged at."""
+    return {case["nodeid"]: case["figures"]["calibration_ms"] for case in document["cases"] if case["figures"].get("calibration_ms")}
 
 
 def canary_decisions(document: dict) -> list[str]:
