@@ -212,7 +212,6 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
-    from .load.load_spec import check_marker as check_load_marker
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
@@ -226,7 +225,10 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
                 settings.gate(name, inline, marked.nodeid)
                 if "latency" not in marked.fixturenames:
                     raise MarkerError(f"{marked.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
-            check_load_marker(marked)
+            if marked.get_closest_marker("load") is not None:
+                from .load.load_spec import check_marker as check_load_marker  # a load case's limits
+
+                check_load_marker(marked)
             check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
         except (MarkerError, ThresholdError) as exc:

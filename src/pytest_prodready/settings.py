@@ -21,7 +21,6 @@ from .gates.gate_spec import GateSpec, parse_gate
 from .limits import ThresholdError
 from .schema_check import surely_valid
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
-from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -190,6 +189,8 @@ def check_target(settings: Settings) -> None:
     """
     if settings.uses_reference:
         return
+    from .target import TargetLoadError, load_factory  # the target's adapter types: only for a factory of the user's
+
     try:
         load_factory(settings.target)
     except TargetLoadError as exc:
