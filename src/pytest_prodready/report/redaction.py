@@ -36,6 +36,7 @@ class LazyPattern:
     def compiled(self) -> bool:
         return "search" in vars(self)
 
+
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words and numbers
 # A secret word, or "pass" / "pwd" / "auth" standing as a word of a name ("DB_PASS", not "passed").
