@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_prodready.report.redaction import _SHAPE_WORD, MASK, Redactor, may_hold_shape, redact
+from pytest_prodready.report.redaction import _SHAPE_WORD, MASK, LazyPattern, Redactor, may_hold_shape, redact
 
 redact_mapping = Redactor().value
 
@@ -211,3 +214,34 @@ def test_the_quick_shape_test_answers_as_the_regex_does():
     wrong = [t for t in texts if may_hold_shape(t) != (_SHAPE_WORD.search(t) is not None)]
     assert wrong == []
     assert sum(map(may_hold_shape, texts)) > 1000 and sum(t.isascii() and not may_hold_shape(t) for t in texts) > 1000
+
+
+def test_a_lazy_pattern_compiles_on_first_use_and_answers_as_the_pattern():
+    lazy, eager = LazyPattern(r"(?P<word>to+ken)", re.IGNORECASE), re.compile(r"(?P<word>to+ken)", re.IGNORECASE)
+    assert not lazy.compiled
+    assert lazy.search("a TOOKEN b")["word"] == eager.search("a TOOKEN b")["word"] == "TOOKEN"
+    assert lazy.compiled
+    assert lazy.sub("x", "token tooken") == eager.sub("x", "token tooken") == "x x"
+    assert lazy.fullmatch("token") is not None and lazy.match("no") is None
+
+
+LAZY_NAMES = ("_URL_CREDENTIALS", "_NETLOC_CREDENTIALS", "_KEY_VALUE", "_BEARER", "_SHAPE_WORD")
+PLAIN_TEXTS = """
+import os, sys
+from pytest_prodready.report import redaction
+redactor = redaction.Redactor.from_environment(os.environ)
+for text in ("tests/test_a.py::test_x[1]", "No log output captured.", "smoke / connectivity", ""):
+    assert redactor.text(text) == text
+print(*[name for name in sys.argv[1:] if getattr(redaction, name).compiled])
+print(redactor.text("bolt://neo4j:hunter22@db:7687 Authorization: Bearer abc.def password=x"))
+print(*[name for name in sys.argv[1:] if getattr(redaction, name).compiled])
+"""
+
+
+def test_plain_texts_compile_no_credential_pattern():
+    """A readiness run's ids and empty logs never need the credential patterns: their compiling is saved."""
+    done = subprocess.run([sys.executable, "-c", PLAIN_TEXTS, *LAZY_NAMES], capture_output=True, text=True, check=True)
+    before, masked, after = done.stdout.splitlines()
+    assert before == "", done.stdout
+    assert masked == "bolt://neo4j:***@db:7687 Authorization: Bearer *** password=***", masked
+    assert after.split() == ["_URL_CREDENTIALS", "_NETLOC_CREDENTIALS", "_KEY_VALUE", "_BEARER", "_SHAPE_WORD"]

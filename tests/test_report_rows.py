@@ -96,6 +96,44 @@ def test_every_shown_row_has_the_readiness_cell_an_escaped_id_and_a_masked_log(p
     assert SECRET not in page
 
 
+HOOK_LOG = """
+import json
+from pathlib import Path
+
+SEEN = Path(__file__).with_name("hooks.jsonl")
+
+
+def _note(hook, report, cells):
+    with SEEN.open("a", encoding="utf-8") as out:
+        out.write(json.dumps([hook, report.nodeid.split("::")[-1], report.when, len(cells)]) + "\\n")
+
+
+def pytest_html_results_table_row(report, cells):
+    _note("row", report, cells)
+
+
+def pytest_html_results_table_html(report, data):
+    _note("html", report, data)
+"""
+
+
+def test_a_dropped_row_is_emptied_after_every_other_row_hook(project, monkeypatch):
+    """A user's row hook sees all cells of every row; pytest-html builds no log for a row it drops."""
+    pytester = project("\n[tool.prodready.require.smoke]\nrows = 3\n")
+    pytester.makepyfile(test_rows=CASES)
+    pytester.makeconftest(HOOK_LOG)
+    monkeypatch.setenv("API_TOKEN", SECRET)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 1, output(result)
+    seen = [json.loads(line) for line in (pytester.path / "hooks.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [(name, when) for hook, name, when, cells in seen if hook == "row"]
+    assert len(rows) == 8 and all(cells >= 4 for hook, _, _, cells in seen if hook == "row"), seen
+    logs = sorted((name.split("[")[0], when) for hook, name, when, _ in seen if hook == "html")
+    # Not the passed setups (and no teardown of the cases that passed it with no output of its own).
+    assert logs == [("test_passes", "call"), ("test_passes", "teardown"), ("test_setup_fails", "setup"),
+                    ("test_teardown_fails", "call"), ("test_teardown_fails", "teardown")], seen
+
+
 class _Report:
     def __init__(self, when: str, outcome: str) -> None:
         self.when, self.outcome = when, outcome

@@ -13,7 +13,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from pytest_prodready import settings as settings_module
-from pytest_prodready.gates.profiles import SHIPPED_PROFILES
+from pytest_prodready.gates.gate_spec import parse_gate
+from pytest_prodready.gates.profiles import PROFILE_SETTINGS, SHIPPED_PROFILES, merged_profiles
 from pytest_prodready.settings import (
     DEFAULT_JSON,
     REFERENCE_TARGET,
@@ -360,3 +361,22 @@ def test_datetime_value_is_a_type_error(tmp_path):
 
 def test_the_largest_volume_is_accepted(tmp_path):
     assert resolve_in(tmp_path, "[tool.prodready.volume]\nmemories = 1000000\n").volume == {"memories": 1_000_000}
+
+
+def test_every_shipped_profile_gate_is_valid():
+    """resolve() checks only the gates a [tool.prodready] table sets or changes: the shipped ones must all parse."""
+    checked = 0
+    for profile_name, gates in merged_profiles({}).items():
+        for gate_name, spec in gates.items():
+            if gate_name not in PROFILE_SETTINGS:
+                parse_gate(spec, f"shipped profiles.{profile_name}.{gate_name}")
+                checked += 1
+    assert checked >= 3
+
+
+def test_a_mistake_in_a_changed_shipped_gate_is_named(tmp_path):
+    gate = next(name for name in SHIPPED_PROFILES["staging"] if name not in PROFILE_SETTINGS)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(f'[tool.prodready.profiles.staging.{gate}]\np95_ms = -1\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=rf"profiles\.staging\.{gate}"):
+        resolve({}, pyproject, tmp_path, tmp_path)

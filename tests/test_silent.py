@@ -92,6 +92,15 @@ def test_a_valid_prodready_table_is_checked_without_jsonschema(user_project):
     assert result.ret == pytest.ExitCode.USAGE_ERROR and "key 'profile'" in output(result), output(result)
 
 
+def test_a_readiness_run_imports_no_target_adapter_and_no_load_spec_it_does_not_use(user_project):
+    """Smoke cases on the reference, none with a target fixture or a load marker: target.py and load_spec.py stay out."""
+    user_project.makepyprojecttoml('[tool.prodready.require.smoke]\nstartup = 1\n')
+    user_project.makepyfile(test_case="import pytest\n\n@pytest.mark.smoke(category='startup')\ndef test_case():\n    pass\n")
+    loaded = _loaded(user_project, "-k", "modules or case")
+    assert "pytest_prodready.report.redaction" in loaded and (user_project.path / "reports" / "readiness.json").exists()
+    assert {"pytest_prodready.target", "pytest_prodready.load.load_spec"}.isdisjoint(loaded)
+
+
 @pytest.mark.parametrize(
     "args",
     [

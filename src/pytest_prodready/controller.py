@@ -110,12 +110,12 @@ class ReadinessController:
         if worker is not None:
             self.state.worker_ids.add(worker.gateway.id)
         found = info.get("figures")  # a setup or teardown report has none
-        clean = {**info, "figures": redactor_of(self.config).value(found) if found else {}}
-        self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], clean)
+        clean = redactor_of(self.config).value(found) if found else {}
+        self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], info, clean)
         if report.when == "call" and report.passed and self.config.option.verbose > 0:
             from .report import terminal
 
-            self._show(terminal.gate_line(clean["figures"]))
+            self._show(terminal.gate_line(clean))
 
     def _show(self, line: str | None) -> None:
         reporter = self.config.pluginmanager.getplugin("terminalreporter")

@@ -196,7 +196,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         redactor_of(config)  # the environment's secrets as the run started
         _tag_cases(config, cases)
         if not config.pluginmanager.has_plugin(CASES_PLUGIN):
-            config.pluginmanager.register(ReadinessCases(), CASES_PLUGIN)
+            config.pluginmanager.register(ReadinessCases(config), CASES_PLUGIN)
     if not configured(config):
         return  # the reference target: nothing is held back
     settings = settings_of(config)
@@ -212,7 +212,6 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
     from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
-    from .load.load_spec import check_marker as check_load_marker
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
@@ -226,13 +225,17 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
                 settings.gate(name, inline, marked.nodeid)
                 if "latency" not in marked.fixturenames:
                     raise MarkerError(f"{marked.nodeid}: @pytest.mark.perf_gate needs the 'latency' fixture")
-            check_load_marker(marked)
+            if marked.get_closest_marker("load") is not None:
+                from .load.load_spec import check_marker as check_load_marker  # a load case's limits
+
+                check_load_marker(marked)
             check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if info is not None:
-            item.stash[INFO_KEY] = {**info, "severity": severity}
+            # "message": what a quiet phase's report says (none): such a report shares this dict (ReadinessCases).
+            item.stash[INFO_KEY] = {**info, "severity": severity, "message": ""}
             if maybe_on_reference and where_ran.on_reference(True, True, _fixtures(item)):
                 item.stash[INFO_KEY]["ran_on"] = where_ran.EMBEDDED_REFERENCE
     if not settings.explicit and not _is_worker(config):
@@ -258,13 +261,16 @@ class _ClosestMarkers:
 class ReadinessCases:
     """The per-test hooks, registered only in a process that collected readiness cases."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
         # Imported once here: an import statement in a hook costs microseconds on every report of the run.
         from . import case_warnings, records, systems, usage
         from .report import clean_reports
 
         self.case_warnings, self.records, self.systems, self.usage = case_warnings, records, systems, usage
         self.clean_reports = clean_reports
+        # Looked up once, not on each of the run's reports: both are built before any case runs and kept.
+        self.redactor = redactor_of(config)
+        self.escalate_warnings = settings_of(config).escalate_warnings
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -310,27 +316,35 @@ class ReadinessCases:
             setattr(report, self.usage.REPORT_ATTRIBUTE, mistake)
             return report  # not a readiness record: the run ends as a usage error
         info = item.stash.get(INFO_KEY, None)
-        if info is not None:
-            case_warnings, clean_reports = self.case_warnings, self.clean_reports
-            if report.when == "call":
-                case = figures(item)
-                self.systems.note(case, *fixture_systems(item))
-                report.prodready = {**info, "figures": dict(case)}
-                del item.stash[FIGURES_KEY]  # the report carries them from here on: one copy kept, not two
-            else:  # a setup or teardown carries no figures: text only, which the garbage collector need not track
-                report.prodready = dict(info)
-            redactor = redactor_of(item.config)
-            if settings_of(item.config).escalate_warnings:
-                case_warnings.escalate(report)
-            if report.passed and call.excinfo is None and report.longrepr is None and not report.sections:
-                report.prodready["message"] = ""  # most phases: no text to mask, no message, nothing to soften
-                return report
-            report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
-            if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
-                _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
-            clean_reports.clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
-            case_warnings.soften(report)
+        if info is None:
+            return report
+        quiet = report.passed and call.excinfo is None and report.longrepr is None and not report.sections
+        if report.when == "call":
+            case = figures(item)
+            self.systems.note(case, *fixture_systems(item))
+            del item.stash[FIGURES_KEY]  # the report carries them from here on: no copy needed
+            report.prodready = {**info, "figures": case}
+        elif quiet and not self.escalate_warnings:
+            report.prodready = info  # most setups and teardowns: nothing below changes it, so it is shared, not copied
+            return report
+        else:  # a setup or teardown carries no figures: text only, which the garbage collector need not track
+            report.prodready = dict(info)
+        if self.escalate_warnings:
+            self.case_warnings.escalate(report)
+            quiet = report.passed and report.longrepr is None and quiet
+        if quiet:
+            return report  # most phases: no text to mask, no message ("" from the info), nothing to soften
+        self._tell(report, call)
         return report
+
+    def _tell(self, report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
+        """A phase with something to say: its message, its text masked, an unsupported or soft failure marked."""
+        redactor, clean_reports = self.redactor, self.clean_reports
+        report.prodready["message"] = clean_reports.one_line(redactor.text(self.records.failure_message(report)))
+        if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
+            _mark_unsupported(report, redactor.text(f"unsupported by the target: {call.excinfo.value or report.nodeid}"))
+        clean_reports.clean_report(report, redactor)  # its text reaches the terminal, JUnit and HTML, passed or not
+        self.case_warnings.soften(report)
 
 
 def _fixtures(item: pytest.Item) -> tuple[str, ...]:

@@ -25,7 +25,6 @@ import pytest
 
 from .run_state import RunState
 from .settings import Settings
-from .target import TargetContext, TargetLoadError, build_target
 
 
 async def database_refusal(path: Path, timeout_s: float) -> str | None:
@@ -47,6 +46,8 @@ async def target_refusal(settings: Settings) -> str | None:
 
     A factory that returns no adapter raises :class:`TargetLoadError`: the caller's usage error.
     """
+    from .target import TargetContext, TargetLoadError, build_target  # only for a factory of the user's
+
     with tempfile.TemporaryDirectory(prefix="prodready-target-check-") as workdir:
         try:
             built = await build_target(settings.target, TargetContext(Path(workdir), settings.target_options))
@@ -86,6 +87,8 @@ class Preflight:
     def _refusal(self) -> str | None:
         settings = self.settings
         if not settings.uses_reference:
+            from .target import TargetLoadError
+
             try:
                 reason = asyncio.run(target_refusal(settings))
             except TargetLoadError as exc:

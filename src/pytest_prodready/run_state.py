@@ -31,8 +31,9 @@ class RunState:
     usage_mistakes: list[str] = field(default_factory=list)  # "<nodeid>: <mistake>": the run exits 4
     baseline_suite: dict[str, Any] | None = None  # the gated operations together against --prodready-compare
 
-    def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str, info: Mapping[str, Any]) -> None:
-        """Fold one test phase, tagged with readiness info, into its record."""
+    def add_phase(self, nodeid: str, when: str, outcome: str, duration_s: float, message: str,
+                  info: Mapping[str, Any], figures: Mapping[str, Any]) -> None:
+        """Fold one test phase, tagged with readiness info and its (masked) figures, into its record."""
         record = self.records.get(nodeid)
         if record is None:
             record = CaseResult(
@@ -44,7 +45,6 @@ class RunState:
             self.records[nodeid] = record
         if when == "teardown":
             self.finished.add(nodeid)
-        figures = info.get("figures", {})
         if info.get("ran_on"):
             record.figures["ran_on"] = info["ran_on"]
         outcome = phase_outcome(when, outcome, figures.get("warnings", ()), bool(info.get("unsupported")))

@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .gates import baseline as baselines
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
-from .gates.gate_spec import GateSpec, parse_gate
 from .limits import ThresholdError
 from .schema_check import surely_valid
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
-from .target import TargetLoadError, load_factory
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
 if TYPE_CHECKING:
     from .checks.schema_expectation import SchemaExpectation
+    from .gates.gate_spec import GateSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,6 +169,8 @@ class Settings:
                 known = ", ".join(sorted(self.gates))
                 raise ThresholdError(f"{where}: gate {name!r} is not in profile {self.profile!r} (known: {known})")
             base = dict(self.gates[name])
+        from .gates.gate_spec import parse_gate
+
         return parse_gate({**base, **inline, "name": name or ""}, where)
 
 
@@ -190,6 +191,8 @@ def check_target(settings: Settings) -> None:
     """
     if settings.uses_reference:
         return
+    from .target import TargetLoadError, load_factory  # the target's adapter types: only for a factory of the user's
+
     try:
         load_factory(settings.target)
     except TargetLoadError as exc:
@@ -259,12 +262,7 @@ def resolve(
     profile = profile or DEFAULT_PROFILE
     if profile not in profiles:
         raise SettingsError(f"--prodready-profile: unknown profile {profile!r} (known: {', '.join(sorted(profiles))})")
-    for profile_name, gates in profiles.items():
-        for gate_name, spec in gates.items():
-            try:
-                parse_gate(spec, f"{where} profiles.{profile_name}.{gate_name}")
-            except ThresholdError as exc:
-                raise SettingsError(str(exc)) from exc
+    _check_profile_gates(profiles, table.get("profiles", {}), where)
 
     save_name, _ = pick("prodready_save_baseline")
     compare_name, _ = pick("prodready_compare")
@@ -339,6 +337,27 @@ def resolve(
         canary_inconclusive=inconclusive or "go",
         schema=schema,
     )
+
+
+def _check_profile_gates(profiles: Mapping[str, Mapping[str, Any]], user: Mapping[str, Mapping[str, Any]], where: str) -> None:
+    """Each gate the user's table sets or changes, in the merged profiles' order (so the first mistake is named).
+
+    A shipped gate nobody changed needs no check (tests/test_settings.py parses
+    every one), and a table that changes none does not import the gate model.
+    """
+    changed = {(profile_name, gate_name) for profile_name, gates in user.items() for gate_name in gates}
+    if not changed:
+        return
+    from .gates.gate_spec import parse_gate
+
+    for profile_name, gates in profiles.items():
+        for gate_name, spec in gates.items():
+            if (profile_name, gate_name) not in changed:
+                continue
+            try:
+                parse_gate(spec, f"{where} profiles.{profile_name}.{gate_name}")
+            except ThresholdError as exc:
+                raise SettingsError(str(exc)) from exc
 
 
 def check_sqlite_file(path: Path) -> Path:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 SECTIONS_PLUGIN = "prodready-html"
+DROPPED_ROWS_PLUGIN = "prodready-html-dropped-rows"
 
 
 def may_open_html_report(config: pytest.Config) -> bool:
@@ -33,9 +34,10 @@ def may_open_html_report(config: pytest.Config) -> bool:
 def add_html_sections(config: pytest.Config, *, column: bool) -> None:
     """Our summary blocks (and, when the table header is still to come, the Readiness column)."""
     if config.pluginmanager.hasplugin("html") and not config.pluginmanager.has_plugin(SECTIONS_PLUGIN):
-        from .html_sections import HtmlSections
+        from .html_sections import DroppedRows, HtmlSections
 
         config.pluginmanager.register(HtmlSections(config, column=column), SECTIONS_PLUGIN)
+        config.pluginmanager.register(DroppedRows(), DROPPED_ROWS_PLUGIN)
 
 
 def open_html_report(config: pytest.Config, settings: Settings, session: pytest.Session, held: Iterable[Any]) -> None:

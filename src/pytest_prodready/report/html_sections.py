@@ -60,6 +60,28 @@ class HtmlSections:
         data[:] = [redactor.text(entry) for entry in data]
 
 
+class DroppedRows:
+    """Empties the cells of a row pytest-html would drop, so it builds nothing more for it.
+
+    pytest-html stops at a row with no cells (``_process_report``): it then
+    reads no cell for sorting (two regexes per sortable cell), builds no log
+    and calls no ``pytest_html_results_table_html`` for a row it would not
+    keep.  Two of a passed case's three rows are such rows.  A passed
+    teardown whose log pytest-html appends to the call's row keeps its cells.
+    ``trylast``: every other row hook (a user's own) sees the cells first.
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        if not shown_as_row(report) and not _adds_teardown_log(report):
+            cells.clear()
+
+
+def _adds_teardown_log(report: pytest.TestReport) -> bool:
+    """pytest-html appends a teardown's sections whose header says "teardown" to the call's row, passed or not."""
+    return report.when == "teardown" and any("teardown" in header for header, _ in report.sections)
+
+
 def shown_as_row(report: pytest.TestReport) -> bool:
     """pytest-html 4 builds a row for every phase but keeps none of a passed setup or teardown.
 
