@@ -98,16 +98,11 @@ def stored_decisions(document: dict) -> list[str]:
     if suite:
         found.append(SUITE + suite["decision"])
         each = " ".join(f"{change:+.0f}" for change in suite["changes_pct"].values())
-        calibration = gated_calibrations(document)
-        calibrations = " ".join(f"{1000 * calibration.get(nodeid, 0):.0f}" for nodeid in suite["changes_pct"])
+        gated = gated_figures(document)
+        calibrations = " ".join(f"{1000 * gated[nodeid].get(baselines.CALIBRATION, 0):.0f}" for nodeid in suite["changes_pct"])
         print(f"    gates together {suite['change_pct']:+.1f} % vs threshold {suite['threshold_pct']:.1f} %: "
               f"{suite['decision']} (each gate, %: {each}; its calibration, us: {calibrations})", flush=True)
     return found
-
-
-def gated_calibrations(document: dict) -> dict[str, float]:
-    """Each gated case's calibration (ms): the machine speed it was judged at."""
-    return {case["nodeid"]: case["figures"]["calibration_ms"] for case in document["cases"] if case["figures"].get("calibration_ms")}
 
 
 def canary_decisions(document: dict) -> list[str]:
@@ -184,9 +179,10 @@ def stored(options: argparse.Namespace, folder: Path, deadline: float) -> None:
 
 
 def gated_figures(document: dict) -> dict[str, dict]:
-    """Each gated case's reported latency figures with its calibration: what the controller compares."""
+    """Each gated case's reported latency figures with its calibration (the machine speed it was judged at):
+    what the controller compares."""
     return {
-        case["nodeid"]: {**case["figures"]["latency"], "calibration_ms": case["figures"].get("calibration_ms")}
+        case["nodeid"]: {**case["figures"]["latency"], **baselines.calibration_of(case["figures"])}
         for case in document["cases"]
         if "latency" in case["figures"]
     }
