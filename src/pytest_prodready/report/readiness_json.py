@@ -94,15 +94,18 @@ def _case(record: CaseResult) -> dict[str, Any]:
     return {name: getattr(record, name) for name in _CASE_FIELDS}
 
 
-# A distribution whose module this run has loaded reports that module's ``__version__``: each
-# ``metadata.version`` call scans every folder of sys.path (about 2 ms of CPU each).
-_VERSION_MODULES = {"pytest": "pytest", "pytest-html": "pytest_html", "pytest-xdist": "xdist", "aiosqlite": "aiosqlite"}
+# The distributions the report names, each with the module whose ``__version__`` stands for it once this
+# run has loaded it (None: always ask the metadata): each ``metadata.version`` call scans every folder of
+# sys.path (about 2 ms of CPU each).
+_VERSION_MODULES = {
+    "pytest-prodready": None, "pytest": "pytest", "pytest-html": "pytest_html", "pytest-xdist": "xdist", "aiosqlite": "aiosqlite",
+}
 
 
 def _versions() -> dict[str, str]:
     found = {}
-    for dist in ("pytest-prodready", "pytest", "pytest-html", "pytest-xdist", "aiosqlite"):
-        loaded = getattr(sys.modules.get(_VERSION_MODULES.get(dist, "")), "__version__", None)
+    for dist, module in _VERSION_MODULES.items():
+        loaded = getattr(sys.modules.get(module), "__version__", None) if module else None
         if isinstance(loaded, str):
             found[dist] = loaded
             continue
