@@ -51,7 +51,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_the_option_list_is_every_value_option():
-    assert len(value_options()) == 17 and "--prodready-sqlite" in value_options()
+    assert len(value_options()) == 18 and "--prodready-sqlite" in value_options()
 
 
 @pytest.mark.parametrize("option", value_options())

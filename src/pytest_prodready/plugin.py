@@ -50,6 +50,7 @@ from .session import asked, configured, mentions_prodready, pyproject, redactor_
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
 if TYPE_CHECKING:
     from .case_outcome import CaseOutcome
+    from .settings import Settings
 
 # A test carrying one of these markers (or using the canary fixture) is a readiness case.
 RULE_FILES = ("pyproject.toml", "prodready.toml")
@@ -91,6 +92,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the live baseline service canary cases compare --prodready-target-url with.")
     group.addoption("--prodready-canary-inconclusive", metavar="go|no-go",
                     help="what a canary comparison too short or noisy to decide makes of the verdict (default go: a warning).")
+    group.addoption("--prodready-pin-cpu", metavar="auto|off",
+                    help="auto (default): a run that saves or compares a stored baseline runs its threads on one CPU "
+                         "(each xdist worker on its own), so its timings are comparable; off: every CPU.")
     group.addoption(ALLOW_OPTION, action="store_true", default=False,
                     help="let load tests target a non-loopback host (refused by default).")
 
@@ -108,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
             from .rule_items import check_pyproject_rules
 
             check_pyproject_rules(config, found)
+        _pin_for_stored_baseline(config, settings)
     if _is_worker(config):
         from .worker_usage import WorkerUsageErrors
 
@@ -149,6 +154,25 @@ def _quiet_asyncio_default() -> None:
     test: about 15-35 µs each.)
     """
     warnings.filterwarnings("ignore", message=ASYNCIO_SCOPE_UNSET, category=pytest.PytestDeprecationWarning)
+
+
+def _pin_for_stored_baseline(config: pytest.Config, settings: Settings) -> None:
+    """A run that saves or compares a stored baseline is timed on one CPU (see cpu_pinning.py)."""
+    from . import cpu_pinning
+
+    stored = settings.save_baseline is not None or settings.baseline is not None
+    if not cpu_pinning.wanted(settings.pin_cpu, stored):
+        return
+    if _is_worker(config):
+        worker = config.workerinput["workerid"]
+        pinning = cpu_pinning.pin(cpu_pinning.worker_index(worker))
+    elif getattr(config.option, "dist", "no") != "no":
+        worker, pinning = None, None  # the workers start with every CPU and each pins itself
+    else:
+        worker, pinning = None, cpu_pinning.pin()
+        if pinning is None:
+            return
+    config.pluginmanager.register(cpu_pinning.PinnedRun(pinning, worker), "prodready-cpu-pin")
 
 
 def _is_worker(config: pytest.Config) -> bool:

@@ -20,6 +20,7 @@ from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_pro
 from .limits import ThresholdError
 from .schema_check import surely_valid
 from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
+from .cpu_pinning import DEFAULT_POLICY as DEFAULT_PIN_POLICY, PIN_POLICIES
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
@@ -55,6 +56,7 @@ OPTION_KEYS = {
     "prodready_target_url": "target_url",
     "prodready_baseline_url": "baseline_url",
     "prodready_canary_inconclusive": "canary_inconclusive",
+    "prodready_pin_cpu": "pin_cpu",
 }
 
 _COUNTS = {"type": "integer", "minimum": 0}
@@ -80,6 +82,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "target_url": {"type": "string", "minLength": 1},
         "baseline_url": {"type": "string", "minLength": 1},
         "canary_inconclusive": {"enum": list(INCONCLUSIVE_POLICIES)},
+        "pin_cpu": {"enum": list(PIN_POLICIES)},
         "connect_timeout": {"type": "number"},
         "query_timeout": {"type": "number"},
         "schema": {
@@ -149,6 +152,7 @@ class Settings:
     target_url: str | None = None
     baseline_url: str | None = None
     canary_inconclusive: str = "go"
+    pin_cpu: str = DEFAULT_PIN_POLICY  # "auto": a stored-baseline run is timed on one CPU (cpu_pinning.py)
     waived: frozenset[str] = frozenset()  # the profile's waive_unsupported case names
     schema: SchemaExpectation | None = None  # None: the reference schema, built when a case asks
 
@@ -297,6 +301,10 @@ def resolve(
     if inconclusive is not None and inconclusive not in INCONCLUSIVE_POLICIES:
         raise SettingsError(f"--prodready-canary-inconclusive: expected 'go' or 'no-go', got {inconclusive!r}")
 
+    pin_cpu, _ = pick("prodready_pin_cpu")
+    if pin_cpu is not None and pin_cpu not in PIN_POLICIES:
+        raise SettingsError(f"--prodready-pin-cpu: expected 'auto' or 'off', got {pin_cpu!r}")
+
     schema = None
     if "schema" in table:
         from .checks.schema_expectation import SchemaConfigError, from_config as schema_from_config  # aiosqlite
@@ -335,6 +343,7 @@ def resolve(
         target_url=target_url,
         baseline_url=baseline_url,
         canary_inconclusive=inconclusive or "go",
+        pin_cpu=pin_cpu or DEFAULT_PIN_POLICY,
         schema=schema,
     )
 
