@@ -164,3 +164,16 @@ def test_choose_cpu_is_round_robin_over_the_allowed(allowed, index, cpu):
 @pytest.mark.parametrize(("worker", "index"), [(None, 0), ("gw0", 0), ("gw3", 3), ("gw12", 12)])
 def test_worker_index(worker, index):
     assert cpu_pinning.worker_index(worker) == index
+
+
+@pytest.mark.skipif(not CAN_PIN, reason="one CPU allowed: nothing to pin or give back")
+def test_a_pinned_run_inside_a_pinned_run_leaves_the_outer_pin_alone(probe_project):
+    outer = cpu_pinning.pin(1)
+    assert outer is not None
+    try:
+        result = probe_project.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist", "--prodready-save-baseline", "b1")
+        assert result.ret == 0, result.stdout.str()
+        assert _cpus(probe_project)["main"] == [outer.cpu]
+        assert cpu_pinning.held() == outer and _thread_cpus() == {frozenset({outer.cpu})}  # still pinned
+    finally:
+        cpu_pinning.release()

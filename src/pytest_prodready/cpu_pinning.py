@@ -64,7 +64,7 @@ def worker_index(worker_id: str | None) -> int:
 
 
 def pin(worker: int = 0) -> Pinning | None:
-    """Move every thread of this process to one CPU; None when there is nothing to choose from.
+    """Move every thread of this process to one CPU; None when there is nothing to choose from or nothing to do.
 
     ``os.sched_setaffinity(0, ...)`` moves only the calling thread, and a
     thread inherits its creator's CPUs when it starts: so each thread that
@@ -73,7 +73,7 @@ def pin(worker: int = 0) -> Pinning | None:
     """
     global _held
     if _held is not None or not hasattr(os, "sched_setaffinity"):
-        return _held
+        return None  # pinned already, by an enclosing run (pytester in-process), which gives the CPUs back
     allowed = frozenset(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
@@ -139,4 +139,5 @@ class PinnedRun:
         return f"prodready: {self.pinning.describe(self.worker)}"
 
     def pytest_unconfigure(self) -> None:
-        release()
+        if self.pinning is not None:
+            release()

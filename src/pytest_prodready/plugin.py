@@ -167,12 +167,13 @@ def _pin_for_stored_baseline(config: pytest.Config, settings: Settings) -> None:
         worker = config.workerinput["workerid"]
         pinning = cpu_pinning.pin(cpu_pinning.worker_index(worker))
     elif getattr(config.option, "dist", "no") != "no":
-        worker, pinning = None, None  # the workers start with every CPU and each pins itself
+        # The workers start with every CPU and each pins itself; this process only says so.
+        config.pluginmanager.register(cpu_pinning.PinnedRun(None), "prodready-cpu-pin")
+        return
     else:
         worker, pinning = None, cpu_pinning.pin()
-        if pinning is None:
-            return
-    config.pluginmanager.register(cpu_pinning.PinnedRun(pinning, worker), "prodready-cpu-pin")
+    if pinning is not None:
+        config.pluginmanager.register(cpu_pinning.PinnedRun(pinning, worker), "prodready-cpu-pin")
 
 
 def _is_worker(config: pytest.Config) -> bool:
