@@ -1,7 +1,7 @@
 """False NO-GO and detection counts of the regression gates on this machine, as separate pytest processes.
 
     python3 bench/baseline_noise.py [--part stored|canary|both] [--runs 20] [--baseline-runs 10]
-                                    [--canary-case hybrid] [--delay-ms 2] [--budget-s 2400]
+                                    [--pin-cpu auto|off] [--canary-case hybrid] [--delay-ms 2] [--budget-s 2400]
 
 Unlike ``bench/regression_bench.py`` (synthetic samples), every figure here
 comes from real pytest sessions, each in its own process, so run-to-run
@@ -18,7 +18,9 @@ plugin's defaults judge: p50, each run at its calibrated machine speed, the
 bound widened by the spread between the baseline runs.  A last table judges
 the same compared runs' gates together against the baseline's first 3, 5, ...
 runs only (``compare_suite`` on each run's reported figures): how many times
-a baseline must be saved.
+a baseline must be saved.  ``--pin-cpu`` is passed on as ``--prodready-pin-cpu``
+(default ``auto``, the plugin's: saved and compared runs on one CPU; ``off``:
+every CPU, to see what pinning changes).
 
 ``canary``: ``pytest_prodready/suites/canary`` (one case, ``-k``) against reference apps on
 loopback with ``--delay-ms`` of work per request: ``--runs`` sessions compare
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest_prodready.suites
+from pytest_prodready.cpu_pinning import DEFAULT_POLICY as DEFAULT_PIN_POLICY, PIN_POLICIES
 from pytest_prodready.gates import baseline as baselines
 from pytest_prodready.gates.suite_regression import compare_suite
 from pytest_prodready.settings import Settings
@@ -154,9 +157,11 @@ def table(title: str, found: dict[str, list[list[str]]], unit: str) -> None:
 def stored(options: argparse.Namespace, folder: Path, deadline: float) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     env.pop("PRODREADY_REFERENCE_SLOWDOWN", None)
-    base_args = [str(PERFORMANCE), "--prodready-baseline-dir", str(folder / "baselines")]
+    base_args = [str(PERFORMANCE), "--prodready-baseline-dir", str(folder / "baselines"),
+                 "--prodready-pin-cpu", options.pin_cpu]
     print(f"stored baseline: {options.baseline_runs} baseline runs, then {options.runs} unchanged and "
-          f"{options.runs} +30 % runs of {PERFORMANCE.relative_to(ROOT)}, alternately", flush=True)
+          f"{options.runs} +30 % runs of {PERFORMANCE.relative_to(ROOT)}, alternately; pin_cpu = {options.pin_cpu} "
+          f"({len(os.sched_getaffinity(0))} CPUs allowed)", flush=True)
     for index in range(options.baseline_runs):
         started = time.monotonic()
         pytest_session([*base_args, "--prodready-save-baseline", "noise"], folder / "save.json", env, folder)
@@ -236,6 +241,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("stored", "canary", "both"), default="both")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--baseline-runs", type=int, default=baselines.MAX_RUNS)
+    parser.add_argument("--pin-cpu", choices=PIN_POLICIES, default=DEFAULT_PIN_POLICY)
     parser.add_argument("--canary-case", default="hybrid")
     parser.add_argument("--delay-ms", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=2400.0)

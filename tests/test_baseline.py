@@ -245,6 +245,15 @@ def test_a_version_1_file_reads_as_one_run(tmp_path: Path):
     assert len(baselines.load(tmp_path, "old").runs) == 2
 
 
+def test_each_run_keeps_how_it_was_timed(tmp_path: Path):
+    """one_cpu is kept per run through later saves; a run saved before it was recorded counts as every CPU."""
+    (tmp_path / "b.json").write_text(json.dumps({"version": 2, "runs": [{"saved_at": "x", "cases": {"t::a": {"p50_ms": 1.0}}}]}))
+    baselines.save(tmp_path, "b", [("t::a", {"p50_ms": 2.0})], one_cpu=True)
+    baselines.save(tmp_path, "b", [("t::a", {"p50_ms": 3.0})], one_cpu=False)
+    baselines.save(tmp_path, "b", [("t::a", {"p50_ms": 4.0})], one_cpu=True)
+    assert baselines.load(tmp_path, "b").one_cpu == [False, True, False, True]
+
+
 def test_without_samples_the_change_is_against_the_slowest_run(tmp_path: Path):
     for value in (2.0, 2.4):
         baselines.save(tmp_path, "b", [("t::a", {"mean_ms": value})])

@@ -30,13 +30,13 @@ import json, os, threading
 import pytest
 
 @pytest.mark.smoke(category="probe")
-def test_probe():
+def test_probe(request):
     seen = {}
     thread = threading.Thread(target=lambda: seen.update(thread=sorted(os.sched_getaffinity(0))))
     thread.start()
     thread.join()
     seen["main"] = sorted(os.sched_getaffinity(0))
-    name = os.environ.get("PYTEST_XDIST_WORKER", "serial")
+    name = getattr(request.config, "workerinput", {}).get("workerid", "serial")  # not the env: an outer xdist run sets it
     with open(f"cpus-{name}.json", "w") as out:
         json.dump(seen, out)
 """
@@ -92,6 +92,17 @@ def test_other_runs_keep_every_cpu(probe_project, args):
     assert result.ret == 0, result.stdout.str()
     assert _cpus(probe_project) == {"main": sorted(ALLOWED), "thread": sorted(ALLOWED)}
     assert "timed on" not in result.stdout.str()
+
+
+def test_the_saved_baseline_says_how_its_run_was_timed(probe_project):
+    import json
+
+    for policy in ("auto", "off"):
+        result = probe_project.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist",
+                                                   "--prodready-save-baseline", "b1", "--prodready-pin-cpu", policy)
+        assert result.ret == 0, result.stdout.str()
+    saved = json.loads((probe_project.path / ".prodready" / "baselines" / "b1.json").read_text())
+    assert [run["one_cpu"] for run in saved["runs"]] == [True, not CAN_PIN]
 
 
 def test_pin_cpu_off_in_the_config_file(probe_project):

@@ -243,3 +243,19 @@ def test_the_same_build_on_a_slower_machine_and_an_equal_run_pass(suite_project)
     machine = run(13.65, "--prodready-compare", "rel", cal_step_ms=13.0)  # 1.3x the samples and the calibration
     assert machine.ret == 0, machine.stdout.str()
     assert _suite_figures(project)["change_pct"] == pytest.approx(0.08, abs=0.01)
+
+
+@pytest.mark.parametrize(("flags", "one_cpu", "said"), [
+    ([True] * 5, True, None),
+    ([False, False, True, True, True], True, "(2 of the 5 baseline runs were timed on every CPU, this run on one: "),
+    ([True] * 5, False, "(5 of the 5 baseline runs were timed on one CPU, this run on every CPU: "),
+    ([False] * 5, None, None),  # how this run was timed is not known: nothing to say
+])
+def test_a_comparison_that_mixes_one_cpu_and_every_cpu_says_so(flags, one_cpu, said):
+    baseline = Baseline(name="rel", runs=[_run(levels) for levels in NOISY], one_cpu=flags)
+    found = compare_suite(baseline, _run(NOISY[1]), "p50_ms", 10.0, one_cpu=one_cpu)
+    assert found is not None and found.decision == "within bound"  # the note changes no decision
+    if said is None:
+        assert "baseline runs were timed" not in found.message()
+    else:
+        assert said in found.message() and found.message().endswith("save the baseline again with the same pin_cpu)")

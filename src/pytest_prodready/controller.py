@@ -144,6 +144,7 @@ class ReadinessController:
             return
         if not self.active:
             return
+        from .cpu_pinning import timed_on_one_cpu
         from .gates import baseline as baselines
         from .report import files as report_files
         from .report import markdown
@@ -169,7 +170,8 @@ class ReadinessController:
         )
         if self.settings.save_baseline:
             self.state.report_files.append(
-                baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated.items()).resolve()
+                baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated.items(),
+                               one_cpu=timed_on_one_cpu(self.settings.pin_cpu)).resolve()
             )
         if not verdict.go and session.exitstatus in _JUDGED_EXITS[verdict.blocked]:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -188,10 +190,12 @@ class ReadinessController:
         """The run's gated operations together against ``--prodready-compare`` (None without one)."""
         if self.settings.baseline is None:
             return None
+        from .cpu_pinning import timed_on_one_cpu
         from .gates import suite_regression
 
         return suite_regression.compare_suite(
-            self.settings.baseline, gated, self.settings.regression_metric, self.settings.max_regression_pct
+            self.settings.baseline, gated, self.settings.regression_metric, self.settings.max_regression_pct,
+            one_cpu=timed_on_one_cpu(self.settings.pin_cpu),
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

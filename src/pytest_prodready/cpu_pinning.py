@@ -51,6 +51,17 @@ def wanted(policy: str, stored_baseline: bool) -> bool:
     return policy == "auto" and stored_baseline and hasattr(os, "sched_setaffinity")
 
 
+def timed_on_one_cpu(policy: str) -> bool:
+    """Whether this run's timing threads run on one CPU: pinned by ``auto``, or only one CPU allowed anyway.
+
+    Asked of a run that saves or compares a stored baseline; under xdist the
+    controller answers for its workers, which pin themselves.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return False
+    return len(os.sched_getaffinity(0)) == 1 or wanted(policy, stored_baseline=True)
+
+
 def choose_cpu(allowed: AbstractSet[int], worker_index: int) -> int:
     """Worker ``n`` gets the n-th allowed CPU (round robin), so workers do not share one."""
     ordered = sorted(allowed)

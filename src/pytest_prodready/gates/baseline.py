@@ -54,6 +54,7 @@ class Baseline:
     name: str
     runs: Sequence[Cases]
     saved_at: Sequence[str] = ()
+    one_cpu: Sequence[bool] = ()  # per run: its threads ran on one CPU (cpu_pinning.py); False when not recorded
 
     @property
     def cases(self) -> Cases:
@@ -199,7 +200,12 @@ def load(folder: Path, name: str) -> Baseline:
     runs = _runs(data)
     if runs is None or not runs or not all(_is_cases(run.get("cases")) for run in runs):
         raise BaselineError(f"baseline {path}: not a pytest-prodready baseline (version {BASELINE_VERSION})")
-    return Baseline(name=name, runs=[run["cases"] for run in runs], saved_at=[str(run.get("saved_at", "")) for run in runs])
+    return Baseline(
+        name=name,
+        runs=[run["cases"] for run in runs],
+        saved_at=[str(run.get("saved_at", "")) for run in runs],
+        one_cpu=[run.get("one_cpu") is True for run in runs],  # a run saved before pin_cpu existed used every CPU
+    )
 
 
 def _runs(data: Any) -> list[dict[str, Any]] | None:
@@ -228,16 +234,19 @@ def _is_figure(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
-def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]]]) -> Path:
+def save(folder: Path, name: str, cases: Iterable[tuple[str, Mapping[str, float]]], *, one_cpu: bool = False) -> Path:
     """Add this run's percentiles and samples of every gated case to the baseline, atomically.
 
     An existing baseline of that name keeps its runs (the newest
     ``MAX_RUNS``); a file that is not a baseline is never overwritten.
+    ``one_cpu``: the run's threads ran on one CPU, recorded so a comparison
+    can say when it mixes runs timed one way and the other.
     """
     path = baseline_path(folder, name)
     earlier = _stored_runs(path, name)
     run = {
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "one_cpu": one_cpu,
         "cases": {nodeid: _entry(figures) for nodeid, figures in cases},
     }
     document = {"version": BASELINE_VERSION, "runs": (earlier + [run])[-MAX_RUNS:]}
@@ -249,7 +258,10 @@ def _stored_runs(path: Path, name: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     baseline = load(path.parent, name)
-    return [{"saved_at": at, "cases": dict(cases)} for at, cases in zip(baseline.saved_at, baseline.runs)]
+    return [
+        {"saved_at": at, "one_cpu": one_cpu, "cases": dict(cases)}
+        for at, one_cpu, cases in zip(baseline.saved_at, baseline.one_cpu, baseline.runs)
+    ]
 
 
 def _entry(figures: Mapping[str, Any]) -> dict[str, Any]:

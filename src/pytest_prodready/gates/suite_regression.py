@@ -57,6 +57,8 @@ class SuiteRegression:
     spread_pct: float | None
     decision: str
     changes: Mapping[str, float]  # node id -> that gate's change in %, at this run's machine speed
+    one_cpu: bool | None = None  # this run's threads ran on one CPU (None: not known)
+    timed_otherwise: int = 0  # baseline runs timed the other way (every CPU vs one): a mixed comparison
 
     @property
     def regressed(self) -> bool:
@@ -75,8 +77,16 @@ class SuiteRegression:
                 why += f" (saving the baseline again, up to {MAX_RUNS} runs, narrows it)"
         return (
             f"baseline {self.baseline}: the {self.gates} gated operations together, {self.metric[:-3]} "
-            f"{self.change_pct:+.1f} % at this run's machine speed {relation} {why}: {self.decision}"
+            f"{self.change_pct:+.1f} % at this run's machine speed {relation} {why}: {self.decision}{self._mixed()}"
         )
+
+    def _mixed(self) -> str:
+        """Runs timed on one CPU and on every CPU do not compare (a hand-off across CPUs can be 2-3x slower)."""
+        if not self.timed_otherwise:
+            return ""
+        theirs, ours = ("every CPU", "one") if self.one_cpu else ("one CPU", "every CPU")
+        return (f" ({self.timed_otherwise} of the {self.runs} baseline runs were timed on {theirs}, this run on {ours}: "
+                "save the baseline again with the same pin_cpu)")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,12 +114,14 @@ def calibrated_level(figures: Mapping[str, Any], metric: str) -> float | None:
 
 
 def compare_suite(
-    baseline: Baseline, measured: Mapping[str, Mapping[str, Any]], metric: str, bound_pct: float
+    baseline: Baseline, measured: Mapping[str, Mapping[str, Any]], metric: str, bound_pct: float,
+    one_cpu: bool | None = None,
 ) -> SuiteRegression | None:
     """The gated cases of this run (node id -> figures with ``metric`` and the calibration) against the baseline.
 
     Only gates calibrated in this run and in every baseline run count; None
-    when fewer than ``MIN_GATES`` do.
+    when fewer than ``MIN_GATES`` do.  ``one_cpu``: how this run was timed,
+    so the message can say when the baseline's runs were timed otherwise.
     """
     levels: dict[str, tuple[float, list[float]]] = {}
     for nodeid, figures in measured.items():
@@ -130,6 +142,8 @@ def compare_suite(
         bound_pct=bound_pct, threshold_pct=_pct(threshold), spread_pct=None if spread is None else _pct(spread),
         decision=suite_decision(change, bound, threshold, spread is not None),
         changes={nodeid: _pct(value) for nodeid, value in sorted(changes.items())},
+        one_cpu=one_cpu,
+        timed_otherwise=0 if one_cpu is None else sum(flag != one_cpu for flag in baseline.one_cpu),
     )
 
 
