@@ -51,6 +51,20 @@ def wanted(policy: str, stored_baseline: bool) -> bool:
     return policy == "auto" and stored_baseline and hasattr(os, "sched_setaffinity")
 
 
+def for_run(policy: str, stored_baseline: bool, worker: str | None, distributing: bool) -> PinnedRun | None:
+    """Pin this process if the run wants it; the hooks to register (None: nothing to say or undo).
+
+    An xdist controller (``distributing``, no ``worker`` id) does not pin:
+    its workers start with every CPU and each pins itself to its own.
+    """
+    if not wanted(policy, stored_baseline):
+        return None
+    if worker is None and distributing:
+        return PinnedRun(None)
+    pinning = pin(worker_index(worker))
+    return None if pinning is None else PinnedRun(pinning, worker)
+
+
 def timed_on_one_cpu(policy: str) -> bool:
     """Whether this run's timing threads run on one CPU: pinned by ``auto``, or only one CPU allowed anyway.
 

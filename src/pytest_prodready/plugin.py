@@ -158,22 +158,13 @@ def _quiet_asyncio_default() -> None:
 
 def _pin_for_stored_baseline(config: pytest.Config, settings: Settings) -> None:
     """A run that saves or compares a stored baseline is timed on one CPU (see cpu_pinning.py)."""
-    from . import cpu_pinning
+    from .cpu_pinning import for_run
 
     stored = settings.save_baseline is not None or settings.baseline is not None
-    if not cpu_pinning.wanted(settings.pin_cpu, stored):
-        return
-    if _is_worker(config):
-        worker = config.workerinput["workerid"]
-        pinning = cpu_pinning.pin(cpu_pinning.worker_index(worker))
-    elif getattr(config.option, "dist", "no") != "no":
-        # The workers start with every CPU and each pins itself; this process only says so.
-        config.pluginmanager.register(cpu_pinning.PinnedRun(None), "prodready-cpu-pin")
-        return
-    else:
-        worker, pinning = None, cpu_pinning.pin()
-    if pinning is not None:
-        config.pluginmanager.register(cpu_pinning.PinnedRun(pinning, worker), "prodready-cpu-pin")
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    pinned = for_run(settings.pin_cpu, stored, worker, distributing=getattr(config.option, "dist", "no") != "no")
+    if pinned is not None:
+        config.pluginmanager.register(pinned, "prodready-cpu-pin")
 
 
 def _is_worker(config: pytest.Config) -> bool:
