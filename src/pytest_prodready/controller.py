@@ -144,9 +144,7 @@ class ReadinessController:
             return
         if not self.active:
             return
-        from .gates import baseline as baselines
         from .report import files as report_files
-        from .report import markdown
         from .report.readiness_json import build_document
         from .verdict import decide_verdict
 
@@ -164,10 +162,15 @@ class ReadinessController:
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
-        self.state.report_files.extend(
-            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
-        )
+        if report_files.writes_summary(self.settings.summary_md, os.environ):
+            from .report import markdown
+
+            self.state.report_files.extend(
+                markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
+            )
         if self.settings.save_baseline:
+            from .gates import baseline as baselines
+
             self.state.report_files.append(
                 baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated.items()).resolve()
             )

@@ -210,15 +210,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
-    from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
     for item in cases:
         marked = _ClosestMarkers(item)
+        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, marked.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, marked.nodeid) or (canary_spec and canary_spec.implied_info(marked))
             gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
@@ -229,7 +229,8 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
                 from .load.load_spec import check_marker as check_load_marker  # a load case's limits
 
                 check_load_marker(marked)
-            check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
+            if canary_spec is not None:
+                canary_spec.check_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -242,6 +243,15 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
         from .report import files as report_files
 
         report_files.check_paths(config, settings)  # a run judged because it collected readiness cases
+
+
+def _canary_spec(marked: _ClosestMarkers) -> Any:
+    """The canary marker's checks (canary/spec.py), imported only for a case with the marker or the fixture."""
+    if marked.get_closest_marker("canary") is None and "canary" not in marked.fixturenames:
+        return None
+    from .canary import spec
+
+    return spec
 
 
 class _ClosestMarkers:
