@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 _INDENT = "  "
 _LINE_DEPTH = 2  # objects and lists this shallow get a line per item; deeper ones stay on their item's line
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # not public API: see one_line_encoder
 
 
 def dumps(document: Any, *, sort_keys: bool = False) -> str:
@@ -53,11 +54,10 @@ def one_line_encoder(sort_keys: bool) -> Callable[[Any], str]:
     ``encode`` as before (tests/test_json_files.py checks both paths agree).
     """
     encoder = json.JSONEncoder(separators=(", ", ": "), sort_keys=sort_keys, default=str)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
+    if _C_MAKE_ENCODER is None:
         return encoder.encode
     try:
-        made = make({}, encoder.default, json.encoder.encode_basestring_ascii, None, ": ", ", ", sort_keys, False, True)
+        made = _C_MAKE_ENCODER({}, encoder.default, json.encoder.encode_basestring_ascii, None, ": ", ", ", sort_keys, False, True)
 
         def encode(value: Any) -> str:
             return "".join(made(value, 0))

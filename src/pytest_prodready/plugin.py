@@ -370,13 +370,12 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     """Remember deselected readiness cases; a worker sends them to the controller in its workeroutput."""
     if not items:
         return
-    from .canary.spec import implied_info as implied_canary_info
-
     found: dict[str, tuple[str, str]] = {}
     for item in items:
         marked = _ClosestMarkers(item)
+        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, item.nodeid) or (canary_spec and canary_spec.implied_info(marked))
         except MarkerError:
             continue
         if info is not None:
