@@ -286,7 +286,8 @@ class ReadinessCases:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         """After a gated or load test body succeeds, hold its figures against the limits."""
         result = yield
-        gate = item.stash.get(GATE_KEY, None)
+        stash = item.stash  # "in" first: Stash.get raises and catches a KeyError for a missing key (most cases)
+        gate = stash[GATE_KEY] if GATE_KEY in stash else None
         if gate is not None:
             from .gates import gate_judgement
 
@@ -306,12 +307,12 @@ class ReadinessCases:
                 min_change=settings.min_regression,
             )
             _judge(item, outcome)
-        load = item.stash.get(LOAD_KEY, None)
+        load = stash[LOAD_KEY] if LOAD_KEY in stash else None
         if load is not None:
             from .load import load_judgement
 
             _judge(item, load_judgement.evaluate(*load))
-        canary_outcome = item.stash.get(CANARY_KEY, None)
+        canary_outcome = stash[CANARY_KEY] if CANARY_KEY in stash else None
         if canary_outcome is not None:
             _judge(item, canary_outcome)
         return result
@@ -330,9 +331,12 @@ class ReadinessCases:
             return report
         quiet = report.passed and call.excinfo is None and report.longrepr is None and not report.sections
         if report.when == "call":
-            case = figures(item)
+            if FIGURES_KEY in item.stash:  # "in" first: Stash.get and setdefault raise and catch a KeyError when missing
+                case = item.stash[FIGURES_KEY]
+                del item.stash[FIGURES_KEY]  # the report carries them from here on: no copy needed
+            else:
+                case = {}  # the case recorded no figure
             self.systems.note(case, *fixture_systems(item))
-            del item.stash[FIGURES_KEY]  # the report carries them from here on: no copy needed
             report.prodready = {**info, "figures": case}
         elif quiet and not self.escalate_warnings:
             report.prodready = info  # most setups and teardowns: nothing below changes it, so it is shared, not copied
