@@ -118,12 +118,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     state = RunState()
     config.pluginmanager.register(ReadinessController(config, state, asked=asked(config)), "prodready-controller")
-    if settings is not None:
+    if settings is not None and settings.needs_preflight:
         from .preflight import Preflight
 
-        if Preflight.needed(settings):
-            # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
-            config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
+        # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
+        config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
     if config.getoption("prodready_wait", default=None) is not None:
         from .readiness_wait import ReadinessWait
 

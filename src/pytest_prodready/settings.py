@@ -142,7 +142,7 @@ class Settings:
     baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
     max_regression_pct: float = 10.0
     regression_metric: str = baselines.DEFAULT_METRIC
-    min_regression: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE)
+    min_regression: baselines.MinChange = baselines.DEFAULT_MIN_REGRESSION
     escalate_warnings: bool = False
     summary_md: Path | None = None
     allow_writes: bool = False
@@ -156,6 +156,11 @@ class Settings:
     @property
     def uses_reference(self) -> bool:
         return self.target == REFERENCE_TARGET
+
+    @property
+    def needs_preflight(self) -> bool:
+        """A target of the user's or a named database is checked before any case (preflight.py): the reference is not."""
+        return not self.uses_reference or self.sqlite is not None
 
     @property
     def target_options(self) -> dict[str, Any]:
@@ -278,7 +283,7 @@ def resolve(
         raise SettingsError(f"--prodready-regression-metric: {metric!r} is not one of {', '.join(baselines.METRICS)}")
     try:
         bound_pct = baselines.parse_bound(bound) if bound is not None else 10.0
-        min_regression = baselines.parse_min_change(min_change if min_change is not None else baselines.DEFAULT_MIN_CHANGE)
+        min_regression = baselines.parse_min_change(min_change) if min_change is not None else baselines.DEFAULT_MIN_REGRESSION
         loaded = _check_baselines(baseline_dir, save_name, compare_name) if save_name or compare_name else None
     except baselines.BaselineError as exc:
         raise SettingsError(str(exc)) from exc

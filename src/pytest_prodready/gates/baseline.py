@@ -26,7 +26,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..json_files import write_json_atomically
 from .comparison import REGRESSED, WITHIN, Comparison, compare_percentile_runs
 from .baseline_options import (  # noqa: F401  (re-exported: the names a baseline's users know it by)
-    DEFAULT_METRIC, DEFAULT_MIN_CHANGE, METRICS, BaselineError, MinChange, baseline_path, parse_bound, parse_min_change,
+    DEFAULT_METRIC, DEFAULT_MIN_CHANGE, DEFAULT_MIN_REGRESSION, METRICS, BaselineError, MinChange, baseline_path, parse_bound,
+    parse_min_change,
 )
 
 BASELINE_VERSION = 2

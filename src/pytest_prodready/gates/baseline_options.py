@@ -15,9 +15,10 @@ from pathlib import Path
 DEFAULT_MIN_CHANGE = "0%"  # of the gate's limit; the spread between baseline runs sets the margin instead
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 DEFAULT_METRIC = "p50_ms"  # a run's p95 of a sub-millisecond call is its scheduler stalls; the p50 is the call
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
-_BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
-_MIN_CHANGE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$")
+# Compiled on first use (re's own cache): most runs give no baseline option.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"  # fullmatch: "$" would allow a final newline
+_BOUND = r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$"
+_MIN_CHANGE = r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$"
 
 
 class BaselineError(ValueError):
@@ -38,9 +39,12 @@ class MinChange:
         return self.value * limit_ms / 100.0 if limit_ms else 0.0
 
 
+DEFAULT_MIN_REGRESSION = MinChange(0.0, "%")  # parse_min_change(DEFAULT_MIN_CHANGE), checked by a test
+
+
 def parse_bound(text: str | float) -> float:
     """'10%' or '10' -> 10.0 (percent); anything else is a usage error."""
-    match = _BOUND.match(str(text))
+    match = re.match(_BOUND, str(text))
     if not match:
         raise BaselineError(f"--prodready-max-regression: expected a percentage such as '10%', got {text!r}")
     return float(match["value"])
@@ -48,7 +52,7 @@ def parse_bound(text: str | float) -> float:
 
 def parse_min_change(text: str | float) -> MinChange:
     """'1%' (of the gate's limit) or '0.5ms'; anything else is a usage error."""
-    match = _MIN_CHANGE.match(str(text))
+    match = re.match(_MIN_CHANGE, str(text))
     if not match:
         raise BaselineError(
             f"--prodready-min-regression: expected a share of the gate's limit such as '1%' or a time such as "
@@ -58,6 +62,6 @@ def parse_min_change(text: str | float) -> MinChange:
 
 
 def baseline_path(folder: Path, name: str) -> Path:
-    if not _NAME.fullmatch(name):
+    if not re.fullmatch(_NAME, name):
         raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' or '-'")
     return folder / f"{name}.json"
