@@ -1,6 +1,6 @@
 """What the plugin costs a run: dormant (ordinary tests), its own import, and active (readiness cases).
 
-    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c]
+    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c[,ci]]
 
 (a) 2,000 trivial tests in an ordinary project (no ``[tool.prodready]``), the
 plugin present vs ``-p no:prodready``; (a2) the same in a project whose
@@ -8,7 +8,10 @@ pyproject.toml has a ``[tool.prodready]`` table (checked at start-up, so a bad
 key stops any run); (b) the plugin's own import time from ``python -X
 importtime`` (pytest and the plugins it loads anyway already imported); (c)
 2,000 readiness cases with the plugin's reports (JSON + HTML) vs the same
-tests under pytest + pytest-html ``--html``.
+tests under pytest + pytest-html ``--html``; (ci, only when asked: it needs
+valgrind and takes minutes) the same two runs of (c) counted in instructions
+(cachegrind's ``I refs`` of the whole pytest process, one run each), which a
+busy machine does not move.
 Runs alternate (A B, B A, ...) so a busy machine's drift lands on both sides;
 each ratio is the median of the per-pair ratios, of CPU time (user + system of
 the pytest process, which a loaded machine barely moves) and of wall time.
@@ -26,6 +29,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,6 +96,22 @@ def paired_ratio(folder: Path, subject: list[str], reference: list[str], pairs: 
     return "; ".join(shown)
 
 
+_I_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def instructions(folder: Path, args: list[str]) -> int:
+    """Instructions of one whole pytest process, counted by valgrind's cachegrind (no cache simulation)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-m", "pytest", *QUIET, *args],
+        cwd=folder, capture_output=True, text=True, env=CHILD_ENV,
+    )
+    found = _I_REFS.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"pytest under cachegrind failed ({done.returncode}) with {args}:\n{done.stderr[-2000:]}")
+    return int(found[1].replace(",", ""))
+
+
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
@@ -128,7 +148,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--rows", default="a,a2,b,c", help="which rows to measure, comma-separated (default: all)")
+    parser.add_argument("--rows", default="a,a2,b,c",
+                        help="which rows to measure, comma-separated (default a,a2,b,c; ci needs valgrind and minutes)")
     options = parser.parse_args()
     rows = set(options.rows.split(","))
     with tempfile.TemporaryDirectory() as raw:
@@ -158,6 +179,17 @@ def main() -> None:
             shown = paired_ratio(cases, [], html, options.pairs)
             print(f"(c) active: {options.tests:,} readiness cases with the plugin's reports vs pytest + pytest-html "
                   f"--html: {shown} (median of {options.pairs} pairs; target <= 1.05x; {load()})", flush=True)
+
+        if "ci" in rows:
+            html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
+            if shutil.which("valgrind") is None:
+                print("(ci) skipped: valgrind is not installed", flush=True)
+            else:
+                seconds(cases, []), seconds(cases, html)  # unmeasured: bytecode written
+                mine, theirs = instructions(cases, []), instructions(cases, html)
+                print(f"(ci) active, in instructions: {options.tests:,} readiness cases with the plugin's reports vs "
+                      f"pytest + pytest-html --html: {mine / 1e9:.3f} G vs {theirs / 1e9:.3f} G: {mine / theirs:.3f}x "
+                      f"(cachegrind I refs, one run each; target <= 1.05x)", flush=True)
 
 
 if __name__ == "__main__":

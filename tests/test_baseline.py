@@ -275,6 +275,11 @@ def test_parse_min_change_rejects(text):
         baselines.parse_min_change(text)
 
 
+def test_the_default_smallest_change_is_the_parsed_default():
+    """Settings use the parsed value without parsing it in every run."""
+    assert baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE) == baselines.DEFAULT_MIN_REGRESSION
+
+
 def test_a_share_of_the_limit_is_in_ms_of_that_gate():
     assert baselines.MinChange(5, "%").ms(10.0) == 0.5
     assert baselines.MinChange(5, "%").ms(None) == 0.0

@@ -92,13 +92,39 @@ def test_a_valid_prodready_table_is_checked_without_jsonschema(user_project):
     assert result.ret == pytest.ExitCode.USAGE_ERROR and "key 'profile'" in output(result), output(result)
 
 
-def test_a_readiness_run_imports_no_target_adapter_and_no_load_spec_it_does_not_use(user_project):
-    """Smoke cases on the reference, none with a target fixture or a load marker: target.py and load_spec.py stay out."""
+# What a plain smoke run (no gate, load, canary or baseline; no Markdown summary) does not need.
+UNUSED_BY_A_SMOKE_RUN = {
+    "pytest_prodready.target", "pytest_prodready.load.load_spec", "pytest_prodready.canary.spec",
+    "pytest_prodready.gates.baseline", "pytest_prodready.gates.comparison", "pytest_prodready.report.markdown",
+    "pytest_prodready.report.charts", "pytest_prodready.report.canary_text",
+}
+
+
+def test_a_readiness_run_imports_no_module_it_does_not_use(user_project, monkeypatch):
+    """Smoke cases on the reference, none with a target fixture, a load or canary marker, no baseline, no summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     user_project.makepyprojecttoml('[tool.prodready.require.smoke]\nstartup = 1\n')
     user_project.makepyfile(test_case="import pytest\n\n@pytest.mark.smoke(category='startup')\ndef test_case():\n    pass\n")
-    loaded = _loaded(user_project, "-k", "modules or case")
-    assert "pytest_prodready.report.redaction" in loaded and (user_project.path / "reports" / "readiness.json").exists()
-    assert {"pytest_prodready.target", "pytest_prodready.load.load_spec"}.isdisjoint(loaded)
+    user_project.makeconftest(MODULES_AT_THE_END)  # after the verdict and both reports were written
+    result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "case")
+    assert result.ret == 0 and "READINESS: GO" in output(result), output(result)
+    loaded = set(json.loads((user_project.path / "modules_at_end.json").read_text()))
+    assert "pytest_prodready.report.redaction" in loaded and (user_project.path / "reports" / "readiness.html").exists()
+    assert UNUSED_BY_A_SMOKE_RUN.isdisjoint(loaded), sorted(UNUSED_BY_A_SMOKE_RUN & loaded)
+
+
+MODULES_AT_THE_END = """
+import json
+import sys
+
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    with open(config.rootpath / "modules_at_end.json", "w") as handle:
+        json.dump(sorted(sys.modules), handle)
+"""
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,21 @@ def test_user_requirement_for_other_domain():
     requirements = {"smoke": SMOKE_REQUIREMENTS, "consistency": {"foreign_keys": 3}}
     verdict = decide_verdict([case("a", "foreign_keys", domain="consistency")], requirements)
     assert verdict.reasons == ("consistency / foreign_keys: only 1 of 3 required cases ran",)
+
+
+def test_a_phase_folds_into_its_record_as_phase_outcome_says():
+    """RunState.add_phase skips phase_outcome for a quiet pass: every phase still ends as phase_outcome maps it."""
+    from itertools import product
+    from types import MappingProxyType
+
+    from pytest_prodready.records import phase_outcome
+    from pytest_prodready.run_state import RunState
+
+    phases = product(("setup", "call", "teardown"), ("passed", "failed", "skipped"),
+                     ({}, MappingProxyType({}), {"warnings": []}, {"warnings": ["p95 above the warn level"]}), (False, True))
+    for when, outcome, figures, unsupported in phases:
+        state = RunState()
+        info = {"domain": "smoke", "category": "c", "message": "", **({"unsupported": True} if unsupported else {})}
+        state.add_phase("t.py::test_a", when, outcome, 0.1, "", info, figures)
+        expected = phase_outcome(when, outcome, figures.get("warnings", ()), unsupported)
+        assert state.records["t.py::test_a"].outcome == expected, (when, outcome, figures, unsupported)

@@ -14,7 +14,8 @@ write anything; the judging modules are imported at that point too.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Generator
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generator, Mapping
 
 import pytest
 
@@ -25,8 +26,11 @@ from .session import redactor_of, settings_of
 
 if TYPE_CHECKING:
     from .gates.suite_regression import SuiteRegression
+    from .report.redaction import Redactor
     from .settings import Settings
 
+
+_NO_FIGURES: Mapping[str, Any] = MappingProxyType({})  # what a setup or teardown adds to its record: shared, read-only
 
 # Exit statuses a NO-GO turns into 1; a blocked run ran nothing, which pytest calls "no tests collected".
 _JUDGED_EXITS = {
@@ -46,6 +50,7 @@ class ReadinessController:
         self.session: pytest.Session | None = None
         self.holding = True  # keep reports a late HTML report would miss (failed collections; test reports under xdist)
         self.held: list[Any] = []
+        self.redactor: Redactor | None = None  # the session's (redactor_of), kept from activation on: one look-up per run
 
     @property
     def settings(self) -> Settings:
@@ -110,7 +115,7 @@ class ReadinessController:
         if worker is not None:
             self.state.worker_ids.add(worker.gateway.id)
         found = info.get("figures")  # a setup or teardown report has none
-        clean = redactor_of(self.config).value(found) if found else {}
+        clean = self.redactor.value(found) if found else _NO_FIGURES
         self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], info, clean)
         if report.when == "call" and report.passed and self.config.option.verbose > 0:
             from .report import terminal
@@ -128,7 +133,7 @@ class ReadinessController:
         from .report import files as report_files
 
         self.active, self.holding = True, False
-        redactor_of(self.config)  # the environment's secrets as the run started
+        self.redactor = redactor_of(self.config)  # the environment's secrets as the run started
         guard = SigtermGuard()
         guard.install()
         self.config.pluginmanager.register(guard, "prodready-sigterm")
@@ -144,10 +149,7 @@ class ReadinessController:
             return
         if not self.active:
             return
-        from .cpu_pinning import timed_on_one_cpu
-        from .gates import baseline as baselines
         from .report import files as report_files
-        from .report import markdown
         from .report.readiness_json import build_document
         from .verdict import decide_verdict
 
@@ -165,10 +167,16 @@ class ReadinessController:
         self.state.verdict = verdict
         self.state.document = build_document(self.state, self.settings, redactor_of(self.config))
         self.state.report_files.extend(report_files.write_reports(self.config, self.settings, self.state.document))
-        self.state.report_files.extend(
-            markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
-        )
+        if report_files.writes_summary(self.settings.summary_md, os.environ):
+            from .report import markdown
+
+            self.state.report_files.extend(
+                markdown.write_summaries(self.settings.summary_md, os.environ, self.state.document, redactor_of(self.config))
+            )
         if self.settings.save_baseline:
+            from .cpu_pinning import timed_on_one_cpu
+            from .gates import baseline as baselines
+
             self.state.report_files.append(
                 baselines.save(self.settings.baseline_dir, self.settings.save_baseline, gated.items(),
                                one_cpu=timed_on_one_cpu(self.settings.pin_cpu)).resolve()

@@ -427,14 +427,15 @@ def canary(
 
 def fixture_systems(item: pytest.Item) -> list[str]:
     """What this case's ``target`` and ``sqlite_db`` fixtures pointed at, when the plugin built them."""
-    from . import systems
-
     found, values = [], getattr(item, "funcargs", {})
-    built = item.config.stash.get(BUILT_TARGET_KEY, None)
-    if built is not None and values.get("target") is built:
+    target = values.get("target")  # most cases use neither fixture: no stash look-up, no import for them
+    if target is not None and BUILT_TARGET_KEY in item.config.stash and target is item.config.stash[BUILT_TARGET_KEY]:
+        from . import systems
+
         found.append(systems.target_factory(settings_of(item.config).target))
     probe = values.get("sqlite_db")
     if probe is not None:  # a case without it does not import aiosqlite for the check
+        from . import systems
         from .checks.sqlite import SQLiteProbe
 
         if isinstance(probe, SQLiteProbe):

@@ -123,12 +123,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     state = RunState()
     config.pluginmanager.register(ReadinessController(config, state, asked=asked(config)), "prodready-controller")
-    if settings is not None:
+    if settings is not None and settings.needs_preflight:
         from .preflight import Preflight
 
-        if Preflight.needed(settings):
-            # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
-            config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
+        # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
+        config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
     if config.getoption("prodready_wait", default=None) is not None:
         from .readiness_wait import ReadinessWait
 
@@ -226,15 +225,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     from . import case_warnings, where_ran
-    from .canary.spec import check_marker as check_canary_marker, implied_info as implied_canary_info
     from .limits import ThresholdError
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
     for item in cases:
         marked = _ClosestMarkers(item)
+        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, marked.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, marked.nodeid) or (canary_spec and canary_spec.implied_info(marked))
             gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
@@ -245,7 +244,8 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
                 from .load.load_spec import check_marker as check_load_marker  # a load case's limits
 
                 check_load_marker(marked)
-            check_canary_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
+            if canary_spec is not None:
+                canary_spec.check_marker(marked, settings.max_regression_pct, settings.canary_inconclusive)
             severity = case_warnings.declared_severity(marked)
         except (MarkerError, ThresholdError) as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -258,6 +258,15 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
         from .report import files as report_files
 
         report_files.check_paths(config, settings)  # a run judged because it collected readiness cases
+
+
+def _canary_spec(marked: _ClosestMarkers) -> Any:
+    """The canary marker's checks (canary/spec.py), imported only for a case with the marker or the fixture."""
+    if marked.get_closest_marker("canary") is None and "canary" not in marked.fixturenames:
+        return None
+    from .canary import spec
+
+    return spec
 
 
 class _ClosestMarkers:
@@ -292,7 +301,8 @@ class ReadinessCases:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         """After a gated or load test body succeeds, hold its figures against the limits."""
         result = yield
-        gate = item.stash.get(GATE_KEY, None)
+        stash = item.stash  # "in" first: Stash.get raises and catches a KeyError for a missing key (most cases)
+        gate = stash[GATE_KEY] if GATE_KEY in stash else None
         if gate is not None:
             from .gates import gate_judgement
 
@@ -312,12 +322,12 @@ class ReadinessCases:
                 min_change=settings.min_regression,
             )
             _judge(item, outcome)
-        load = item.stash.get(LOAD_KEY, None)
+        load = stash[LOAD_KEY] if LOAD_KEY in stash else None
         if load is not None:
             from .load import load_judgement
 
             _judge(item, load_judgement.evaluate(*load))
-        canary_outcome = item.stash.get(CANARY_KEY, None)
+        canary_outcome = stash[CANARY_KEY] if CANARY_KEY in stash else None
         if canary_outcome is not None:
             _judge(item, canary_outcome)
         return result
@@ -336,9 +346,12 @@ class ReadinessCases:
             return report
         quiet = report.passed and call.excinfo is None and report.longrepr is None and not report.sections
         if report.when == "call":
-            case = figures(item)
+            if FIGURES_KEY in item.stash:  # "in" first: Stash.get and setdefault raise and catch a KeyError when missing
+                case = item.stash[FIGURES_KEY]
+                del item.stash[FIGURES_KEY]  # the report carries them from here on: no copy needed
+            else:
+                case = {}  # the case recorded no figure
             self.systems.note(case, *fixture_systems(item))
-            del item.stash[FIGURES_KEY]  # the report carries them from here on: no copy needed
             report.prodready = {**info, "figures": case}
         elif quiet and not self.escalate_warnings:
             report.prodready = info  # most setups and teardowns: nothing below changes it, so it is shared, not copied
@@ -376,13 +389,12 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     """Remember deselected readiness cases; a worker sends them to the controller in its workeroutput."""
     if not items:
         return
-    from .canary.spec import implied_info as implied_canary_info
-
     found: dict[str, tuple[str, str]] = {}
     for item in items:
         marked = _ClosestMarkers(item)
+        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, item.nodeid) or implied_canary_info(marked)
+            info = readiness_info(marked, item.nodeid) or (canary_spec and canary_spec.implied_info(marked))
         except MarkerError:
             continue
         if info is not None:

@@ -66,10 +66,6 @@ class Preflight:
         self.state = state
         self.settings = settings
 
-    @classmethod
-    def needed(cls, settings: Settings) -> bool:
-        return not settings.uses_reference or settings.sqlite is not None
-
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """Raise a usage error, or end the run here, blocked; otherwise let the cases run."""

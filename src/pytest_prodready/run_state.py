@@ -47,7 +47,8 @@ class RunState:
             self.finished.add(nodeid)
         if info.get("ran_on"):
             record.figures["ran_on"] = info["ran_on"]
-        outcome = phase_outcome(when, outcome, figures.get("warnings", ()), bool(info.get("unsupported")))
+        if outcome != "passed" or "warnings" in figures:  # a quiet pass (most phases) stays "passed"
+            outcome = phase_outcome(when, outcome, figures.get("warnings", ()), bool(info.get("unsupported")))
         record.merge_phase(outcome, duration_s, message, figures)
 
     def mark_interrupted(self) -> None:

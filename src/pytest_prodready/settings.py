@@ -15,17 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 
-from .gates import baseline as baselines
+from .gates import baseline_options as baselines  # the options only: a run that saves or compares imports baseline
 from .gates.profiles import DEFAULT_PROFILE, ESCALATE_KEY, WAIVE_KEY, merged_profiles
 from .limits import ThresholdError
 from .schema_check import surely_valid
-from .canary.spec import INCONCLUSIVE_POLICIES, MISSING_TARGET
+from .canary.options import INCONCLUSIVE_POLICIES, MISSING_TARGET
 from .cpu_pinning import DEFAULT_POLICY as DEFAULT_PIN_POLICY, PIN_POLICIES
 from .timeouts import Timeouts, TimeoutSettingError, parse_timeouts
 from .verdict import SMOKE_REQUIREMENTS
 
 if TYPE_CHECKING:
     from .checks.schema_expectation import SchemaExpectation
+    from .gates.baseline import Baseline
     from .gates.gate_spec import GateSpec
 
 if sys.version_info >= (3, 11):
@@ -140,11 +141,11 @@ class Settings:
     explicit: bool = False
     config_file: Path | None = None
     save_baseline: str | None = None
-    baseline: baselines.Baseline | None = None
+    baseline: Baseline | None = None
     baseline_dir: Path = Path(DEFAULT_BASELINE_DIR)
     max_regression_pct: float = 10.0
     regression_metric: str = baselines.DEFAULT_METRIC
-    min_regression: baselines.MinChange = baselines.parse_min_change(baselines.DEFAULT_MIN_CHANGE)
+    min_regression: baselines.MinChange = baselines.DEFAULT_MIN_REGRESSION
     escalate_warnings: bool = False
     summary_md: Path | None = None
     allow_writes: bool = False
@@ -159,6 +160,11 @@ class Settings:
     @property
     def uses_reference(self) -> bool:
         return self.target == REFERENCE_TARGET
+
+    @property
+    def needs_preflight(self) -> bool:
+        """A target of the user's or a named database is checked before any case (preflight.py): the reference is not."""
+        return not self.uses_reference or self.sqlite is not None
 
     @property
     def target_options(self) -> dict[str, Any]:
@@ -281,10 +287,8 @@ def resolve(
         raise SettingsError(f"--prodready-regression-metric: {metric!r} is not one of {', '.join(baselines.METRICS)}")
     try:
         bound_pct = baselines.parse_bound(bound) if bound is not None else 10.0
-        min_regression = baselines.parse_min_change(min_change if min_change is not None else baselines.DEFAULT_MIN_CHANGE)
-        if save_name and baselines.baseline_path(baseline_dir, save_name).exists():
-            baselines.load(baseline_dir, save_name)  # a run is added to it: it must be a baseline
-        loaded = baselines.load(baseline_dir, compare_name) if compare_name else None
+        min_regression = baselines.parse_min_change(min_change) if min_change is not None else baselines.DEFAULT_MIN_REGRESSION
+        loaded = _check_baselines(baseline_dir, save_name, compare_name) if save_name or compare_name else None
     except baselines.BaselineError as exc:
         raise SettingsError(str(exc)) from exc
 
@@ -346,6 +350,15 @@ def resolve(
         pin_cpu=pin_cpu or DEFAULT_PIN_POLICY,
         schema=schema,
     )
+
+
+def _check_baselines(folder: Path, save_name: str | None, compare_name: str | None) -> Baseline | None:
+    """The baseline a run adds to must be one; the one it compares with is loaded (None without one)."""
+    from .gates import baseline
+
+    if save_name and baseline.baseline_path(folder, save_name).exists():
+        baseline.load(folder, save_name)  # a run is added to it: it must be a baseline
+    return baseline.load(folder, compare_name) if compare_name else None
 
 
 def _check_profile_gates(profiles: Mapping[str, Mapping[str, Any]], user: Mapping[str, Mapping[str, Any]], where: str) -> None:

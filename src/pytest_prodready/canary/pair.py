@@ -16,7 +16,7 @@ from typing import Iterator, Mapping
 
 from ..load.locust_process import API_KEY_ENV
 from ..net.server import reference_server
-from .spec import MISSING_TARGET
+from .options import MISSING_TARGET
 
 BASELINE_API_KEY_ENV = "PRODREADY_BASELINE_API_KEY"
 

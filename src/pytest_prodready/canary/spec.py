@@ -22,10 +22,9 @@ import pytest
 
 from ..limits import ThresholdError, check_severity, parse_duration, positive_number, whole_number
 from ..markers import MarkerError
+from .options import INCONCLUSIVE_POLICIES
 
 PERCENTILE_KEYS = {"p50_pct": 50, "p95_pct": 95, "p99_pct": 99}
-INCONCLUSIVE_POLICIES = ("go", "no-go")
-MISSING_TARGET = "--prodready-baseline-url needs --prodready-target-url: the candidate to compare with it"
 DEFAULT_BOUND_PCT = 10.0  # seed 001: the candidate's latency no more than 10 % worse
 DEFAULT_GATED = (50, 95)  # p99 is reported; a few hundred samples rarely pin it within 10 %
 DEFAULT_ERROR_POINTS = 5.0  # seed 001: its error rate no more than 5 points higher

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,23 +25,16 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..json_files import write_json_atomically
 from .comparison import REGRESSED, WITHIN, Comparison, compare_percentile_runs
+from .baseline_options import (  # noqa: F401  (re-exported: the names a baseline's users know it by)
+    DEFAULT_METRIC, DEFAULT_MIN_CHANGE, DEFAULT_MIN_REGRESSION, METRICS, BaselineError, MinChange, baseline_path, parse_bound,
+    parse_min_change,
+)
 
 BASELINE_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1: one run, its cases at the top level
 MAX_RUNS = 10  # runs kept per baseline, newest last
-DEFAULT_MIN_CHANGE = "0%"  # of the gate's limit; the spread between baseline runs sets the margin instead
-METRICS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")
 PERCENTILES = {"p50_ms": 50, "p95_ms": 95, "p99_ms": 99}
-DEFAULT_METRIC = "p50_ms"  # a run's p95 of a sub-millisecond call is its scheduler stalls; the p50 is the call
 CALIBRATION = "calibration_ms"  # median time of the fixed calibration work in that run (gates/calibration.py)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # fullmatch: "$" would allow a final newline
-_BOUND = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*%?\s*$")
-_MIN_CHANGE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|ms)\s*$")
-
-
-class BaselineError(ValueError):
-    """A baseline that cannot be named, found or read; one-line message."""
-
 
 Cases = Mapping[str, Mapping[str, Any]]
 
@@ -64,20 +56,6 @@ class Baseline:
     def entries(self, nodeid: str, metric: str) -> list[Mapping[str, Any]]:
         """The case's figures in every run that measured ``metric`` for it."""
         return [run[nodeid] for run in self.runs if metric in run.get(nodeid, {})]
-
-
-@dataclass(frozen=True)
-class MinChange:
-    """The smallest difference that matters: in ms, or in % of the gate's limit on the compared figure."""
-
-    value: float
-    unit: str  # "ms" or "%"
-
-    def ms(self, limit_ms: float | None) -> float:
-        """In ms for a gate with this limit (a share of no limit is no minimum)."""
-        if self.unit == "ms":
-            return self.value
-        return self.value * limit_ms / 100.0 if limit_ms else 0.0
 
 
 @dataclass(frozen=True)
@@ -161,31 +139,6 @@ class Regression:
                 else {}
             ),
         }
-
-
-def parse_bound(text: str | float) -> float:
-    """'10%' or '10' -> 10.0 (percent); anything else is a usage error."""
-    match = _BOUND.match(str(text))
-    if not match:
-        raise BaselineError(f"--prodready-max-regression: expected a percentage such as '10%', got {text!r}")
-    return float(match["value"])
-
-
-def parse_min_change(text: str | float) -> MinChange:
-    """'1%' (of the gate's limit) or '0.5ms'; anything else is a usage error."""
-    match = _MIN_CHANGE.match(str(text))
-    if not match:
-        raise BaselineError(
-            f"--prodready-min-regression: expected a share of the gate's limit such as '1%' or a time such as "
-            f"'0.5ms', got {text!r}"
-        )
-    return MinChange(float(match["value"]), match["unit"])
-
-
-def baseline_path(folder: Path, name: str) -> Path:
-    if not _NAME.fullmatch(name):
-        raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' or '-'")
-    return folder / f"{name}.json"
 
 
 def load(folder: Path, name: str) -> Baseline:

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pytest
 
-from ..gates.baseline import baseline_path
+from ..gates.baseline_options import baseline_path
 from ..json_files import write_json_atomically
-from .markdown import STEP_SUMMARY_ENV
 from .paths import check_report_paths, unwritable_reason
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"  # the CI job summary a readiness run appends its Markdown summary to
 SECTIONS_PLUGIN = "prodready-html"
 DROPPED_ROWS_PLUGIN = "prodready-html-dropped-rows"
 
@@ -85,6 +85,11 @@ def write_reports(config: pytest.Config, settings: Settings, document: dict[str,
     if html is not None:
         written.append(html)
     return written
+
+
+def writes_summary(summary_md: Path | None, environ: Mapping[str, str]) -> bool:
+    """A Markdown summary is asked for, or the CI job has a summary file (markdown.py is imported only then)."""
+    return bool(summary_md or environ.get(STEP_SUMMARY_ENV))
 
 
 def check_paths(config: pytest.Config, settings: Settings) -> None:

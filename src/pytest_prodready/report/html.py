@@ -13,13 +13,10 @@ from html import escape
 from typing import Any, Iterable, Mapping
 
 from .. import systems
-from ..gates.comparison import interval_text
 from ..verdict import category_passed, ran_of
 from .figures import milliseconds
-from . import charts
 from . import rows as shared_rows
 from .redaction import Redactor
-from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 
 GO, NO_GO, WARN = "#1a7f37", "#cf222e", "#9a6700"
 STYLE = (
@@ -102,6 +99,8 @@ def _warning_list(warnings: Iterable[Mapping[str, str]]) -> str:
 def _gates(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return ""
+    from . import charts  # like the other sections' helpers: imported by a run that has such cases
+
     parts = ['<h3 id="prodready-gates">Performance gates</h3>']
     for case in cases:
         fig = case["figures"]
@@ -134,6 +133,8 @@ def _change(figures: Mapping[str, Any]) -> str:
     """The relative change, with its bootstrap interval when the baseline kept samples."""
     text = f"{figures['change_pct']:+.1f} %"
     if "ci_low_pct" in figures:
+        from ..gates.comparison import interval_text
+
         text += f" ({interval_text(figures['ci_low_pct'], figures['ci_high_pct'])})"
     return text
 
@@ -141,6 +142,8 @@ def _change(figures: Mapping[str, Any]) -> str:
 def _canary(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return ""
+    from .canary_text import canary_bound, canary_change, canary_figure, canary_plan, canary_ratio
+
     parts = ['<h3 id="prodready-canary">Canary comparisons</h3>']
     for case in cases:
         fig = case["figures"]["canary"]
@@ -178,6 +181,8 @@ def _canary_decision(fig: Mapping[str, Any]) -> _Markup:
     """The case's decision; an inconclusive one fails under the no-go policy."""
     decision, policy = fig["decision"], fig.get("inconclusive_policy", "go")
     if decision == "inconclusive":
+        from .canary_text import canary_decision
+
         return _badge("bad" if policy == "no-go" else "warn", canary_decision(fig))
     return _badge(_CANARY_CLASSES.get(decision, "bad"), decision)
 
@@ -206,6 +211,8 @@ def _consistency(cases: list[Mapping[str, Any]]) -> str:
 def _load(cases: list[Mapping[str, Any]]) -> str:
     if not cases:
         return ""
+    from . import charts
+
     parts = ['<h3 id="prodready-load">Load tests</h3>']
     for case in cases:
         load = case["figures"]["load"]

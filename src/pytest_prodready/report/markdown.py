@@ -15,9 +15,8 @@ from . import rows as shared_rows
 from .canary_text import canary_bound, canary_change, canary_decision, canary_figure, canary_plan, canary_ratio
 from .. import systems
 from ..verdict import category_passed, ran_of, run_passed
+from .files import STEP_SUMMARY_ENV
 from .redaction import Redactor
-
-STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def render(document: Mapping[str, Any]) -> str:

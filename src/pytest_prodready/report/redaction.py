@@ -82,7 +82,10 @@ def may_hold_shape(text: str) -> bool:
     """
     if text.isascii():
         lowered = text.lower()
-        if not any(part in lowered for part in _SHAPE_PARTS):
+        for part in _SHAPE_PARTS:  # a plain loop: any() over a generator costs twice as much (two texts per case)
+            if part in lowered:
+                break
+        else:
             return False
     return _SHAPE_WORD.search(text) is not None
 
