@@ -1,6 +1,6 @@
 """What the plugin costs a run: dormant (ordinary tests), its own import, and active (readiness cases).
 
-    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c[,ci]]
+    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c[,ai,ci]]
 
 (a) 2,000 trivial tests in an ordinary project (no ``[tool.prodready]``), the
 plugin present vs ``-p no:prodready``; (a2) the same in a project whose
@@ -11,7 +11,7 @@ importtime`` (pytest and the plugins it loads anyway already imported); (c)
 tests under pytest + pytest-html ``--html``; (ci, only when asked: it needs
 valgrind and takes minutes) the same two runs of (c) counted in instructions
 (cachegrind's ``I refs`` of the whole pytest process, one run each), which a
-busy machine does not move.
+busy machine does not move; (ai, likewise) the two runs of (a) in instructions.
 Runs alternate (A B, B A, ...) so a busy machine's drift lands on both sides;
 each ratio is the median of the per-pair ratios, of CPU time (user + system of
 the pytest process, which a loaded machine barely moves) and of wall time.
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--rows", default="a,a2,b,c",
-                        help="which rows to measure, comma-separated (default a,a2,b,c; ci needs valgrind and minutes)")
+                        help="which rows to measure, comma-separated (default a,a2,b,c; ai and ci need valgrind and minutes)")
     options = parser.parse_args()
     rows = set(options.rows.split(","))
     with tempfile.TemporaryDirectory() as raw:
@@ -180,16 +180,25 @@ def main() -> None:
             print(f"(c) active: {options.tests:,} readiness cases with the plugin's reports vs pytest + pytest-html "
                   f"--html: {shown} (median of {options.pairs} pairs; target <= 1.05x; {load()})", flush=True)
 
+        if "ai" in rows:
+            counted = instruction_ratio(plain, [], ["-p", "no:prodready"])
+            print(f"(ai) dormant, in instructions: {options.tests:,} trivial tests, plugin present vs -p no:prodready: "
+                  f"{counted} (cachegrind I refs, one run each; target <= 1.03x)", flush=True)
+
         if "ci" in rows:
             html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
-            if shutil.which("valgrind") is None:
-                print("(ci) skipped: valgrind is not installed", flush=True)
-            else:
-                seconds(cases, []), seconds(cases, html)  # unmeasured: bytecode written
-                mine, theirs = instructions(cases, []), instructions(cases, html)
-                print(f"(ci) active, in instructions: {options.tests:,} readiness cases with the plugin's reports vs "
-                      f"pytest + pytest-html --html: {mine / 1e9:.3f} G vs {theirs / 1e9:.3f} G: {mine / theirs:.3f}x "
-                      f"(cachegrind I refs, one run each; target <= 1.05x)", flush=True)
+            counted = instruction_ratio(cases, [], html)
+            print(f"(ci) active, in instructions: {options.tests:,} readiness cases with the plugin's reports vs "
+                  f"pytest + pytest-html --html: {counted} (cachegrind I refs, one run each; target <= 1.05x)", flush=True)
+
+
+def instruction_ratio(folder: Path, subject: list[str], reference: list[str]) -> str:
+    """Both sides' instructions and their ratio (after one unmeasured run of each, so bytecode is written)."""
+    if shutil.which("valgrind") is None:
+        return "skipped: valgrind is not installed"
+    seconds(folder, subject), seconds(folder, reference)
+    mine, theirs = instructions(folder, subject), instructions(folder, reference)
+    return f"{mine / 1e9:.3f} G vs {theirs / 1e9:.3f} G: {mine / theirs:.3f}x"
 
 
 if __name__ == "__main__":
