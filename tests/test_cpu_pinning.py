@@ -8,6 +8,7 @@ check that nothing was.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,8 +53,6 @@ def probe_project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def _cpus(pytester: pytest.Pytester, name: str = "serial") -> dict[str, list[int]]:
-    import json
-
     return json.loads((pytester.path / f"cpus-{name}.json").read_text())
 
 
@@ -95,8 +94,6 @@ def test_other_runs_keep_every_cpu(probe_project, args):
 
 
 def test_the_saved_baseline_says_how_its_run_was_timed(probe_project):
-    import json
-
     for policy in ("auto", "off"):
         result = probe_project.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist",
                                                    "--prodready-save-baseline", "b1", "--prodready-pin-cpu", policy)

@@ -22,7 +22,7 @@ import pytest
 from .readiness_case import CASES_PLUGIN, INFO_KEY
 from .run_state import RunState
 from .usage import REPORT_ATTRIBUTE as USAGE_REPORT_ATTRIBUTE
-from .session import redactor_of, settings_of
+from .session import distributing, redactor_of, settings_of
 
 if TYPE_CHECKING:
     from .gates.suite_regression import SuiteRegression
@@ -56,12 +56,9 @@ class ReadinessController:
     def settings(self) -> Settings:
         return settings_of(self.config)
 
-    def _distributed(self) -> bool:
-        return self.config.getoption("dist", "no") != "no"
-
     def _hold_test_reports(self) -> bool:
         """Only an xdist controller learns of readiness cases from their reports, after pytest-html saw others."""
-        if not self._distributed():
+        if not distributing(self.config):
             return False
         from .report import files as report_files
 
@@ -93,7 +90,7 @@ class ReadinessController:
         """A run with an option or a collected readiness case is judged; others stay silent."""
         if self.asked or any(INFO_KEY in item.stash for item in session.items):
             self._activate()
-        elif not self._distributed() and not self.config.pluginmanager.has_plugin(CASES_PLUGIN):
+        elif not distributing(self.config) and not self.config.pluginmanager.has_plugin(CASES_PLUGIN):
             # A serial run with no readiness case: no report can bring one or a usage mistake, nothing to judge.
             self.config.pluginmanager.unregister(self)
         elif not self._hold_test_reports():

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import AbstractSet
 
 PIN_POLICIES = ("auto", "off")
+_OFF_HINT = '(pin_cpu = "off" keeps every CPU)'
 DEFAULT_POLICY = "auto"
 _TASKS = Path("/proc/self/task")
 
@@ -42,8 +43,7 @@ class Pinning:
 
     def describe(self, worker: str | None = None) -> str:
         who = f"worker {worker}" if worker else "this run"
-        return (f"{who} timed on CPU {self.cpu} of {len(self.allowed)} while it saves or compares a stored baseline "
-                "(pin_cpu = \"off\" keeps every CPU)")
+        return f"{who} timed on CPU {self.cpu} of {len(self.allowed)} while it saves or compares a stored baseline {_OFF_HINT}"
 
 
 def wanted(policy: str, stored_baseline: bool) -> bool:
@@ -159,8 +159,8 @@ class PinnedRun:
 
     def pytest_report_header(self) -> str:
         if self.pinning is None:
-            return ("prodready: each xdist worker is timed on its own CPU while the run saves or compares a "
-                    "stored baseline (pin_cpu = \"off\" keeps every CPU)")
+            return ("prodready: each xdist worker is timed on its own CPU while the run saves or compares a stored "
+                    f"baseline {_OFF_HINT}")
         return f"prodready: {self.pinning.describe(self.worker)}"
 
     def pytest_unconfigure(self) -> None:

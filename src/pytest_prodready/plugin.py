@@ -44,7 +44,7 @@ from .net.loopback import ALLOW_OPTION
 from .markers import MARKERS, MarkerError, gate_arguments, readiness_info
 from .readiness_case import CASES_PLUGIN, FIGURES_KEY, INFO_KEY, figures, is_readiness_case
 from .readiness_wait import add_options as add_wait_options
-from .session import asked, configured, mentions_prodready, pyproject, redactor_of, settings_of
+from .session import asked, configured, distributing, mentions_prodready, pyproject, redactor_of, settings_of
 
 # This module loads in every pytest run of an environment where the plugin is installed: what
 # only a readiness run needs (judging, reports, SQLite, HTTP, numpy) is imported where it is used.
@@ -161,7 +161,7 @@ def _pin_for_stored_baseline(config: pytest.Config, settings: Settings) -> None:
 
     stored = settings.save_baseline is not None or settings.baseline is not None
     worker = getattr(config, "workerinput", {}).get("workerid")
-    pinned = for_run(settings.pin_cpu, stored, worker, distributing=getattr(config.option, "dist", "no") != "no")
+    pinned = for_run(settings.pin_cpu, stored, worker, distributing=distributing(config))
     if pinned is not None:
         config.pluginmanager.register(pinned, "prodready-cpu-pin")
 

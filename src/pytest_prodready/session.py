@@ -57,6 +57,11 @@ def configured(config: pytest.Config) -> bool:
     return asked(config) or (found is not None and mentions_prodready(found))
 
 
+def distributing(config: pytest.Config) -> bool:
+    """pytest-xdist hands this run's tests to workers (``-n`` / ``--dist``)."""
+    return config.getoption("dist", "no") != "no"
+
+
 def settings_of(config: pytest.Config) -> Settings:
     """CLI options over ``[tool.prodready]``, resolved once; a bad value is pytest's usage error."""
     found = config.stash.get(SETTINGS_KEY, None)
