@@ -56,3 +56,29 @@ def test_the_targets_connections_and_statements_are_captured_and_the_probe_is_no
     assert len(connections) == 1 and connections[0].wrote and busy == [1234]
     assert not any("count(*)" in sql for sql in log.total.statements.values())
     assert sqlite3.connect is not None and aiosqlite.connect.__module__ == "aiosqlite.core"  # uninstalled
+
+
+def test_a_connection_the_target_left_open_is_stopped_after_its_event_loop_closed(tmp_path, monkeypatch):
+    """statement_log's teardown runs after pytest-asyncio closed the session loop the target connected on.
+
+    aiosqlite's own ``stop()`` hands its worker a future of that closed loop,
+    and the worker then raises "Event loop is closed" in its thread.
+    """
+    thread_errors: list[BaseException | None] = []
+    monkeypatch.setattr("threading.excepthook", lambda args: thread_errors.append(args.exc_value))
+    log = StatementLog()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        log.install()
+        try:
+            leaked = loop.run_until_complete(aiosqlite.connect(tmp_path / "app.db"))  # never closed: a target's leak
+        finally:
+            log.uninstall()
+        loop.close()
+        assert log.stop_leaked() == 1
+        leaked._thread.join(5)
+    finally:
+        asyncio.set_event_loop(None)
+    assert not leaked._thread.is_alive() and leaked._connection is None
+    assert thread_errors == []

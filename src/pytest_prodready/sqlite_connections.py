@@ -53,3 +53,33 @@ async def close_connection(conn: aiosqlite.Connection) -> None:
     and closing it again does nothing.
     """
     await conn.close()
+
+
+def stop_worker(conn: aiosqlite.Connection, timeout_s: float = 5.0) -> None:
+    """End the worker thread of a connection someone else left open, from synchronous code.
+
+    aiosqlite's ``stop()`` gives the worker a future of whatever loop
+    ``asyncio.get_event_loop()`` returns: at a session's end that is the
+    closed session loop, and the worker raises "Event loop is closed" in
+    its thread.  Here the future belongs to a short-lived loop that waits
+    for it; inside a running loop, the running loop's future is left to it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        conn.stop()
+        return
+
+    async def stopped() -> None:
+        future = conn.stop()
+        if future is not None:
+            await asyncio.wait_for(future, timeout_s)
+
+    loop = asyncio.new_event_loop()
+    try:
+        with suppress(asyncio.TimeoutError):  # a worker stuck in a query: the run's end is not held up for it
+            loop.run_until_complete(stopped())
+    finally:
+        loop.close()

@@ -27,6 +27,8 @@ from typing import Any, Iterator
 
 import aiosqlite
 
+from .sqlite_connections import stop_worker
+
 MAX_DISTINCT = 5000  # distinct statements kept; a runaway generator of SQL text cannot exhaust memory
 
 _IGNORING: contextvars.ContextVar[bool] = contextvars.ContextVar("prodready_capture_ignoring", default=False)
@@ -138,13 +140,13 @@ class StatementLog:
 
         aiosqlite's worker is not a daemon thread: a target whose factory (or
         ``close``) raised after connecting would keep the interpreter from
-        exiting once the verdict is printed.  ``stop`` closes the connection
-        in its worker and ends the thread, with no event loop needed.
+        exiting once the verdict is printed.  The worker closes the connection
+        and ends (:func:`~.sqlite_connections.stop_worker`: the loop it ran on may be closed by now).
         """
         leaked = [proxy for proxy in getattr(self, "_proxies", ())
                   if getattr(proxy, "_running", False) and getattr(getattr(proxy, "_thread", None), "is_alive", bool)()]
         for proxy in leaked:
-            proxy.stop()
+            stop_worker(proxy)
         return len(leaked)
 
     @contextmanager
