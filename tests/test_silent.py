@@ -21,6 +21,8 @@ from .sessions import output
 # What a readiness run needs and an ordinary run must not pay for at start-up.
 HEAVY = ("numpy", "aiosqlite", "httpx", "locust", "neo4j", "jsonschema", "pytest_prodready.reference",
          "pytest_prodready.net.server", "pytest_prodready.checks.sqlite")
+# The judging side (records, verdict, the run's state): about 16 ms of imports, made when a run becomes a readiness run.
+JUDGING = {"pytest_prodready.run_state", "pytest_prodready.verdict", "pytest_prodready.records"}
 
 USER_TESTS = """
 import json
@@ -80,6 +82,7 @@ def test_ordinary_run_keeps_sigterm_and_children_and_loads_nothing_heavy(user_pr
     brought = with_plugin - without
     heavy = sorted(m for m in brought if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], heavy
+    assert brought & JUDGING == set(), sorted(brought & JUDGING)
     assert "pytest_prodready.plugin" in with_plugin  # the plugin did load: this run measured it
 
 

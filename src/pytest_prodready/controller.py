@@ -14,19 +14,20 @@ write anything; the judging modules are imported at that point too.
 from __future__ import annotations
 
 import os
+import time
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generator, Mapping
 
 import pytest
 
 from .readiness_case import CASES_PLUGIN, INFO_KEY
-from .run_state import RunState
 from .usage import REPORT_ATTRIBUTE as USAGE_REPORT_ATTRIBUTE
 from .session import distributing, redactor_of, settings_of
 
 if TYPE_CHECKING:
     from .gates.suite_regression import SuiteRegression
     from .report.redaction import Redactor
+    from .run_state import RunState
     from .settings import Settings
 
 
@@ -42,15 +43,28 @@ _JUDGED_EXITS = {
 class ReadinessController:
     """Collects readiness records and turns them into a verdict at the end."""
 
-    def __init__(self, config: pytest.Config, state: RunState, *, asked: bool) -> None:
+    def __init__(self, config: pytest.Config, *, asked: bool) -> None:
         self.config = config
-        self.state = state
+        self.started_at = time.time()
+        self._state: RunState | None = None
         self.asked = asked  # a --prodready* option was given: judge even with no readiness case
         self.active = False
         self.session: pytest.Session | None = None
         self.holding = True  # keep reports a late HTML report would miss (failed collections; test reports under xdist)
         self.held: list[Any] = []
         self.redactor: Redactor | None = None  # the session's (redactor_of), kept from activation on: one look-up per run
+
+    @property
+    def state(self) -> RunState:
+        """Made on first use: a dormant run never needs it, nor the record and verdict modules it imports."""
+        if self._state is None:
+            from .run_state import RunState
+
+            self._state = RunState(started_at=self.started_at)
+        return self._state
+
+    def _usage_mistakes(self) -> list[str]:
+        return self._state.usage_mistakes if self._state is not None else []
 
     @property
     def settings(self) -> Settings:
@@ -141,7 +155,7 @@ class ReadinessController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from .usage import USAGE_ERROR_EXIT
 
-        if self.state.usage_mistakes:  # the user's setup is wrong: no verdict on the product
+        if self._usage_mistakes():  # the user's setup is wrong: no verdict on the product
             session.exitstatus = USAGE_ERROR_EXIT
             return
         if not self.active:
@@ -204,12 +218,12 @@ class ReadinessController:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.state.usage_mistakes:
+        if self._usage_mistakes():
             from .usage import error_line
 
-            terminalreporter.write_line(error_line(self.state.usage_mistakes), red=True, bold=True)
+            terminalreporter.write_line(error_line(self._usage_mistakes()), red=True, bold=True)
             return
-        if self.state.verdict is None:
+        if self._state is None or self._state.verdict is None:
             return
         from . import deselection
         from .report import terminal

@@ -119,19 +119,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(WorkerUsageErrors(), "prodready-worker-usage")  # usage errors -> exit 4
         return
     from .controller import ReadinessController
-    from .run_state import RunState
 
-    state = RunState()
-    config.pluginmanager.register(ReadinessController(config, state, asked=asked(config)), "prodready-controller")
+    controller = ReadinessController(config, asked=asked(config))
+    config.pluginmanager.register(controller, "prodready-controller")
     if settings is not None and settings.needs_preflight:
         from .preflight import Preflight
 
         # Registered before the waiter: of two tryfirst hooks the later registered runs first, so the wait comes first.
-        config.pluginmanager.register(Preflight(state, settings), "prodready-preflight")
+        config.pluginmanager.register(Preflight(controller.state, settings), "prodready-preflight")
     if config.getoption("prodready_wait", default=None) is not None:
         from .readiness_wait import ReadinessWait
 
-        config.pluginmanager.register(ReadinessWait.from_options(config, state), "prodready-wait")
+        config.pluginmanager.register(ReadinessWait.from_options(config, controller.state), "prodready-wait")
     if asked(config):
         from .report import files as report_files
 
