@@ -1,6 +1,6 @@
 """What the plugin costs a run: dormant (ordinary tests), its own import, and active (readiness cases).
 
-    python3 bench/dormant.py [--tests 2000] [--pairs 5] [--rows a,a2,b,c[,ai,ci]]
+    python3 bench/dormant.py [--tests 2000] [--pairs 9] [--rows a,a2,b,c[,ai,ci]]
 
 (a) 2,000 trivial tests in an ordinary project (no ``[tool.prodready]``), the
 plugin present vs ``-p no:prodready``; (a2) the same in a project whose
@@ -14,7 +14,10 @@ valgrind and takes minutes) the same two runs of (c) counted in instructions
 busy machine does not move; (ai, likewise) the two runs of (a) in instructions.
 Runs alternate (A B, B A, ...) so a busy machine's drift lands on both sides;
 each ratio is the median of the per-pair ratios, of CPU time (user + system of
-the pytest process, which a loaded machine barely moves) and of wall time.
+the pytest process) and of wall time, with the median's distribution-free
+interval (94-97 %): on this 2-core VM one run's CPU time moves by 10-20 %
+between runs of the same code, so a few pairs cannot resolve 3 %, and the
+instruction rows are the ones a busy machine does not move.
 Every child runs with its bytecode cached (in a temporary PYTHONPYCACHEPREFIX,
 after one unmeasured run of each side), as from an installed wheel, whose
 modules pip compiles at install: with PYTHONDONTWRITEBYTECODE set, the
@@ -26,6 +29,7 @@ is printed beside each figure.  Targets: (a) <= 1.03x, (b) <= 30 ms,
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import resource
@@ -79,8 +83,29 @@ def seconds(folder: Path, args: list[str]) -> tuple[float, float]:
     return cpu, wall
 
 
+def median_interval(values: list[float]) -> tuple[float, float, float]:
+    """The median's distribution-free confidence interval: the ``k``-th smallest to the ``k``-th largest value.
+
+    Fewer than ``k`` of ``n`` values fall below the true median with
+    binomial chance ``tail(k)``; ``k`` is the largest rank with ``tail(k) <=
+    2.5 %`` (at least 1: with few values, the whole range).  Returns (low,
+    high, coverage = 1 - 2 tail(k)).  On a machine whose run times move by
+    10-20 % from one run to the next, it says how far a median of a few
+    pairs can be from the true ratio.
+    """
+    ordered, n = sorted(values), len(values)
+
+    def tail(k: int) -> float:
+        return sum(math.comb(n, i) for i in range(k)) / 2**n
+
+    k = 1
+    while k + 1 <= (n + 1) // 2 and tail(k + 1) <= 0.025:
+        k += 1
+    return ordered[k - 1], ordered[n - k], 1 - 2 * tail(k)
+
+
 def paired_ratio(folder: Path, subject: list[str], reference: list[str], pairs: int) -> str:
-    """Median per-pair ratio subject/reference of CPU and wall time, with the median seconds of each side."""
+    """Median per-pair ratio subject/reference of CPU and wall time, its interval, and each side's median seconds."""
     runs: dict[str, list[tuple[float, float]]] = {"subject": [], "reference": []}
     seconds(folder, subject), seconds(folder, reference)  # unmeasured: bytecode written, files cached
     for pair in range(pairs):
@@ -89,10 +114,12 @@ def paired_ratio(folder: Path, subject: list[str], reference: list[str], pairs: 
             runs[side].append(seconds(folder, args))
     shown = []
     for index, what in ((0, "CPU"), (1, "wall")):
-        ratio = statistics.median(s[index] / r[index] for s, r in zip(runs["subject"], runs["reference"]))
+        ratios = [s[index] / r[index] for s, r in zip(runs["subject"], runs["reference"])]
         mine = statistics.median(s[index] for s in runs["subject"])
         theirs = statistics.median(r[index] for r in runs["reference"])
-        shown.append(f"{what} {mine:.2f} s vs {theirs:.2f} s: {ratio:.3f}x")
+        low, high, coverage = median_interval(ratios)
+        shown.append(f"{what} {mine:.2f} s vs {theirs:.2f} s: {statistics.median(ratios):.3f}x "
+                     f"({coverage:.0%} interval {low:.3f}-{high:.3f})")
     return "; ".join(shown)
 
 
@@ -147,7 +174,7 @@ def import_ms(rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=9, help="alternating pairs per time row (default 9)")
     parser.add_argument("--rows", default="a,a2,b,c",
                         help="which rows to measure, comma-separated (default a,a2,b,c; ai and ci need valgrind and minutes)")
     options = parser.parse_args()

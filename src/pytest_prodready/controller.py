@@ -217,6 +217,12 @@ class ReadinessController:
             one_cpu=timed_on_one_cpu(self.settings.pin_cpu),
         )
 
+    def pytest_unconfigure(self) -> None:
+        """The reports are written and the summary shown: the run's records and document go now, not after
+        pytest's clean-up and Python's exit have each walked them (a few objects per case) in a full collection."""
+        if self._state is not None:
+            self._state.release()
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self._usage_mistakes():
             from .usage import error_line

@@ -351,6 +351,9 @@ class ReadinessCases:
             else:
                 case = {}  # the case recorded no figure
             self.systems.note(case, *fixture_systems(item))
+            if not case and quiet and not self.escalate_warnings:
+                report.prodready = info  # no figure, nothing to say (most smoke cases): shared like a quiet setup
+                return report
             report.prodready = {**info, "figures": case}
         elif quiet and not self.escalate_warnings:
             report.prodready = info  # most setups and teardowns: nothing below changes it, so it is shared, not copied

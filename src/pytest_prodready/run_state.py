@@ -66,6 +66,11 @@ class RunState:
     def active(self) -> bool:
         return bool(self.records)
 
+    def release(self) -> None:
+        """Let go of what only the reports needed (the records and the document); the verdict stays."""
+        self.records = {}
+        self.document = None
+
     def ordered_records(self) -> list[CaseResult]:
         """Records in node-id order, so serial and distributed runs list them alike."""
         return [self.records[key] for key in sorted(self.records)]
