@@ -14,6 +14,8 @@ from typing import Iterator
 
 import pytest
 
+from pytest_prodready import systems
+
 from .sessions import output, read_report
 
 SERVICE = Path(__file__).resolve().parent / "data" / "shop_service.py"
@@ -118,3 +120,13 @@ def test_the_target_factory_is_named_when_a_case_used_it(project, shop):
     used = {case["nodeid"]: case["figures"].get("systems", []) for case in document["cases"]}
     assert used["test_cases.py::test_target_answers"] == ["target pytest_prodready.reference:create_target"]
     assert not any("target " in s for s in used["test_cases.py::test_health"])
+
+
+def test_a_case_that_touched_no_system_gets_no_list_and_one_that_did_lists_each_once():
+    figures: dict = {}
+    systems.note(figures)
+    systems.note(figures, "")
+    assert figures == {}
+    systems.note(figures, "sqlite /a.db", "http://127.0.0.1:1", "sqlite /a.db")
+    systems.note(figures, "http://127.0.0.1:1", "store s: sqlite /b.db")
+    assert figures == {"systems": ["sqlite /a.db", "http://127.0.0.1:1", "store s: sqlite /b.db"]}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 
 import aiosqlite
+import pytest
 
 from pytest_prodready.checks.query_plans import unindexed_steps
 from pytest_prodready.checks.sqlite import SQLiteProbe
+from pytest_prodready.sqlite_connections import open_connection
 from pytest_prodready.statement_capture import StatementLog, is_read, normalise
 
 
@@ -82,3 +85,22 @@ def test_a_connection_the_target_left_open_is_stopped_after_its_event_loop_close
         asyncio.set_event_loop(None)
     assert not leaked._thread.is_alive() and leaked._connection is None
     assert thread_errors == []
+
+
+def test_a_connect_that_failed_leaves_no_worker_thread_behind(tmp_path, monkeypatch):
+    """aiosqlite asks a failed connect's worker to stop and does not wait: a loop closed before the worker
+    answered (a short test's) made the worker raise "Event loop is closed" in its thread."""
+    thread_errors: list[BaseException | None] = []
+    monkeypatch.setattr("threading.excepthook", lambda args: thread_errors.append(args.exc_value))
+    before = set(threading.enumerate())
+
+    async def failed_connects() -> list[threading.Thread]:
+        for _ in range(20):
+            with pytest.raises(sqlite3.OperationalError):
+                await open_connection(f"file:{tmp_path / 'absent.db'}?mode=ro", uri=True)
+        return [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
+
+    left = asyncio.run(failed_connects())  # asyncio.run closes its loop as soon as the coroutine returns
+    for thread in left:
+        thread.join(5)
+    assert left == [] and thread_errors == []

@@ -46,13 +46,26 @@ async def _connected(conn: aiosqlite.Connection) -> aiosqlite.Connection:
     return await conn
 
 
-async def close_connection(conn: aiosqlite.Connection) -> None:
-    """Close ``conn``; aiosqlite stops its worker thread even when SQLite's close fails.
+async def close_connection(conn: aiosqlite.Connection, wait_s: float = 5.0) -> None:
+    """Close ``conn`` and wait, without blocking the loop, until its worker thread has ended.
 
-    A connect that failed or was cancelled has already stopped the thread,
-    and closing it again does nothing.
+    aiosqlite stops the thread even when SQLite's close fails.  A connect
+    that failed or was cancelled asks the thread to stop but does not wait
+    for it: if the loop closed first (a short test's), the thread raised
+    "Event loop is closed" when it answered.  ``wait_s`` bounds the wait.
     """
-    await conn.close()
+    try:
+        await conn.close()
+    finally:
+        await _worker_ended(conn, wait_s)
+
+
+async def _worker_ended(conn: aiosqlite.Connection, wait_s: float) -> None:
+    worker = getattr(conn, "_thread", None)  # aiosqlite has no public handle on it
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while worker is not None and worker.is_alive() and loop.time() < deadline:
+        await asyncio.sleep(0.001)
 
 
 def stop_worker(conn: aiosqlite.Connection, timeout_s: float = 5.0) -> None:
