@@ -1,6 +1,6 @@
 """What the plugin costs a run: dormant (ordinary tests), its own import, and active (readiness cases).
 
-    python3 bench/dormant.py [--tests 2000] [--pairs 9] [--rows a,a2,b,c[,ai,ci]]
+    python3 bench/dormant.py [--tests 2000] [--pairs 25] [--rows a,a2,b,c[,ai,ci]]
 
 (a) 2,000 trivial tests in an ordinary project (no ``[tool.prodready]``), the
 plugin present vs ``-p no:prodready``; (a2) the same in a project whose
@@ -16,8 +16,10 @@ Runs alternate (A B, B A, ...) so a busy machine's drift lands on both sides;
 each ratio is the median of the per-pair ratios, of CPU time (user + system of
 the pytest process) and of wall time, with the median's distribution-free
 interval (94-97 %): on this 2-core VM one run's CPU time moves by 10-20 %
-between runs of the same code, so a few pairs cannot resolve 3 %, and the
-instruction rows are the ones a busy machine does not move.
+between runs of the same code, so 5-9 pairs cannot resolve 3 % (their
+intervals span 20-50 %); 25 pairs (the default, about 8 minutes for a, a2
+and c) bring it to a few per cent.  The instruction rows are the ones a
+busy machine does not move.
 Every child runs with its bytecode cached (in a temporary PYTHONPYCACHEPREFIX,
 after one unmeasured run of each side), as from an installed wheel, whose
 modules pip compiles at install: with PYTHONDONTWRITEBYTECODE set, the
@@ -174,7 +176,8 @@ def import_ms(rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
-    parser.add_argument("--pairs", type=int, default=9, help="alternating pairs per time row (default 9)")
+    parser.add_argument("--pairs", type=int, default=25,
+                        help="alternating pairs per time row (default 25: fewer leave an interval wider than the targets)")
     parser.add_argument("--rows", default="a,a2,b,c",
                         help="which rows to measure, comma-separated (default a,a2,b,c; ai and ci need valgrind and minutes)")
     options = parser.parse_args()

@@ -62,10 +62,6 @@ class RunState:
         """How many xdist workers ran readiness cases (0 in a serial run)."""
         return len(self.worker_ids)
 
-    @property
-    def active(self) -> bool:
-        return bool(self.records)
-
     def release(self) -> None:
         """Let go of what only the reports needed (the records and the document); the verdict stays."""
         self.records = {}
