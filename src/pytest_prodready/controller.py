@@ -113,7 +113,8 @@ class ReadinessController:
 
     @pytest.hookimpl(trylast=True)  # after the terminal's own PASSED, so a gate's figures follow it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self._note_usage_mistake(report)
+        if hasattr(report, USAGE_REPORT_ATTRIBUTE):  # seldom: looked at here, not in a call per report
+            self._note_usage_mistake(report)
         info = getattr(report, "prodready", None)
         if info is None:
             if self.holding:
@@ -122,12 +123,13 @@ class ReadinessController:
         if not self.active:
             self.held.append(report)  # a report opened now misses the hook call under way: replay this one too
             self._activate()
+        state = self.state
         worker = getattr(report, "node", None)
         if worker is not None:
-            self.state.worker_ids.add(worker.gateway.id)
+            state.worker_ids.add(worker.gateway.id)
         found = info.get("figures")  # a setup or teardown report has none
         clean = self.redactor.value(found) if found else _NO_FIGURES
-        self.state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], info, clean)
+        state.add_phase(report.nodeid, report.when, report.outcome, report.duration, info["message"], info, clean)
         if report.when == "call" and report.passed and self.config.option.verbose > 0:
             from .report import terminal
 

@@ -228,8 +228,9 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
 
     settings = settings_of(config)
     maybe_on_reference = settings.sqlite is not None and settings.uses_reference  # else no case asks which fixtures
+    parents: dict[int, dict[str, pytest.Mark]] = {}
     for item in cases:
-        marked = _ClosestMarkers(item)
+        marked = _ClosestMarkers(item, parents)
         canary_spec = _canary_spec(marked)
         try:
             info = readiness_info(marked, marked.nodeid) or (canary_spec and canary_spec.implied_info(marked))
@@ -269,17 +270,28 @@ def _canary_spec(marked: _ClosestMarkers) -> Any:
 
 
 class _ClosestMarkers:
-    """An item's markers walked once: the collection checks ask for each readiness marker by name."""
+    """An item's closest marker of each name, as ``item.iter_markers()`` finds them (the test's own first, then
+    its class's, module's, ...): the collection checks ask for each readiness marker by name, about 13 times a case.
 
-    def __init__(self, item: pytest.Item) -> None:
+    ``parents`` (one dict per collection) keeps each parent's, so a module's markers are gathered once,
+    not once per test; ``get_closest_marker`` is the dict's own ``get``.
+    """
+
+    def __init__(self, item: pytest.Item, parents: dict[int, dict[str, pytest.Mark]]) -> None:
         self.nodeid = item.nodeid
         self.fixturenames = tuple(getattr(item, "fixturenames", ()))
-        self._closest: dict[str, pytest.Mark] = {}
-        for mark in item.iter_markers():  # closest first: the test, then its class, module, ...
-            self._closest.setdefault(mark.name, mark)
+        self.get_closest_marker = _closest(item, parents).get
 
-    def get_closest_marker(self, name: str) -> pytest.Mark | None:
-        return self._closest.get(name)
+
+def _closest(node: pytest.Item | pytest.Collector, parents: dict[int, dict[str, pytest.Mark]]) -> dict[str, pytest.Mark]:
+    parent = node.parent
+    inherited: dict[str, pytest.Mark] | None = {} if parent is None else parents.get(id(parent))
+    if inherited is None:
+        inherited = parents[id(parent)] = _closest(parent, parents)
+    found = dict(inherited)
+    for mark in reversed(node.own_markers):  # the first of a name on a node wins, as in iter_markers
+        found[mark.name] = mark
+    return found
 
 
 class ReadinessCases:
@@ -392,8 +404,9 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     if not items:
         return
     found: dict[str, tuple[str, str]] = {}
+    parents: dict[int, dict[str, pytest.Mark]] = {}
     for item in items:
-        marked = _ClosestMarkers(item)
+        marked = _ClosestMarkers(item, parents)
         canary_spec = _canary_spec(marked)
         try:
             info = readiness_info(marked, item.nodeid) or (canary_spec and canary_spec.implied_info(marked))

@@ -45,8 +45,9 @@ class CaseResult:
     def merge_phase(self, outcome: str, duration_s: float, message: str, figures: Mapping[str, Any]) -> None:
         """Fold one phase (setup / call / teardown) into the case's result."""
         self.duration_s += duration_s
-        self.figures.update(figures)
-        if _RANK[outcome] > _RANK[self.outcome]:
+        if figures:  # most phases add none
+            self.figures.update(figures)
+        if outcome != "passed" and _RANK[outcome] > _RANK[self.outcome]:  # "passed" outranks nothing
             self.outcome = outcome
             self.message = message or "; ".join(figures.get("warnings", ())) or self.message
 
