@@ -231,9 +231,8 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
     parents: dict[int, dict[str, pytest.Mark]] = {}
     for item in cases:
         marked = _ClosestMarkers(item, parents)
-        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, marked.nodeid) or (canary_spec and canary_spec.implied_info(marked))
+            info, canary_spec = _case_info(marked)
             gate = marked.get_closest_marker("perf_gate")
             if gate is not None:
                 name, inline = gate_arguments(gate.args, gate.kwargs)
@@ -258,6 +257,12 @@ def _tag_cases(config: pytest.Config, cases: list[pytest.Item]) -> None:
         from .report import files as report_files
 
         report_files.check_paths(config, settings)  # a run judged because it collected readiness cases
+
+
+def _case_info(marked: _ClosestMarkers) -> tuple[dict[str, Any] | None, Any]:
+    """The case's domain and category (a canary marker or fixture implies them), and the canary checks if it has one."""
+    canary_spec = _canary_spec(marked)
+    return readiness_info(marked, marked.nodeid) or (canary_spec and canary_spec.implied_info(marked)), canary_spec
 
 
 def _canary_spec(marked: _ClosestMarkers) -> Any:
@@ -406,10 +411,8 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     found: dict[str, tuple[str, str]] = {}
     parents: dict[int, dict[str, pytest.Mark]] = {}
     for item in items:
-        marked = _ClosestMarkers(item, parents)
-        canary_spec = _canary_spec(marked)
         try:
-            info = readiness_info(marked, item.nodeid) or (canary_spec and canary_spec.implied_info(marked))
+            info, _ = _case_info(_ClosestMarkers(item, parents))
         except MarkerError:
             continue
         if info is not None:

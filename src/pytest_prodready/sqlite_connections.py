@@ -74,8 +74,10 @@ def stop_worker(conn: aiosqlite.Connection, timeout_s: float = 5.0) -> None:
     aiosqlite's ``stop()`` gives the worker a future of whatever loop
     ``asyncio.get_event_loop()`` returns: at a session's end that is the
     closed session loop, and the worker raises "Event loop is closed" in
-    its thread.  Here the future belongs to a short-lived loop that waits
-    for it; inside a running loop, the running loop's future is left to it.
+    its thread.  Here that loop is a short-lived one that stays open until
+    the thread has ended (as :func:`close_connection` waits), or
+    ``timeout_s`` passed: a worker stuck in a query does not hold up the
+    run's end.  Inside a running loop, the running loop's future is left to it.
     """
     try:
         asyncio.get_running_loop()
@@ -86,13 +88,11 @@ def stop_worker(conn: aiosqlite.Connection, timeout_s: float = 5.0) -> None:
         return
 
     async def stopped() -> None:
-        future = conn.stop()
-        if future is not None:
-            await asyncio.wait_for(future, timeout_s)
+        conn.stop()
+        await _worker_ended(conn, timeout_s)
 
     loop = asyncio.new_event_loop()
     try:
-        with suppress(asyncio.TimeoutError):  # a worker stuck in a query: the run's end is not held up for it
-            loop.run_until_complete(stopped())
+        loop.run_until_complete(stopped())
     finally:
         loop.close()
