@@ -46,6 +46,7 @@ from pathlib import Path
 PLAIN = "def test_{i}():\n    assert {i} >= 0\n\n"
 CASE = "@pytest.mark.smoke(category='bench')\ndef test_{i}():\n    assert {i} >= 0\n\n"
 QUIET = ["-q", "-p", "no:cacheprovider"]
+PYTEST_HTML_ONLY = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]  # (c)'s reference
 
 
 def write_suite(folder: Path, count: int, template: str, *, configured: bool = True) -> Path:
@@ -205,8 +206,7 @@ def main() -> None:
                   f"-p no:prodready: {shown} (median of {options.pairs} alternating pairs; {load()})", flush=True)
 
         if "c" in rows:
-            html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
-            shown = paired_ratio(cases, [], html, options.pairs)
+            shown = paired_ratio(cases, [], PYTEST_HTML_ONLY, options.pairs)
             print(f"(c) active: {options.tests:,} readiness cases with the plugin's reports vs pytest + pytest-html "
                   f"--html: {shown} (median of {options.pairs} pairs; target <= 1.05x; {load()})", flush=True)
 
@@ -216,8 +216,7 @@ def main() -> None:
                   f"{counted} (cachegrind I refs, one run each; target <= 1.03x)", flush=True)
 
         if "ci" in rows:
-            html = ["-p", "no:prodready", "--html", "reports/plain.html", "--self-contained-html"]
-            counted = instruction_ratio(cases, [], html)
+            counted = instruction_ratio(cases, [], PYTEST_HTML_ONLY)
             print(f"(ci) active, in instructions: {options.tests:,} readiness cases with the plugin's reports vs "
                   f"pytest + pytest-html --html: {counted} (cachegrind I refs, one run each; target <= 1.05x)", flush=True)
 
